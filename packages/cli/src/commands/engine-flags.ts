@@ -1,0 +1,48 @@
+import { Option, type Command } from 'commander';
+import { parseModeSetting, type StartEnginesOptions } from '@tributary/testkit';
+
+export interface EngineFlags {
+  kafka: boolean;
+  elasticsearch: boolean;
+  schemaRegistry: boolean;
+  mode?: string;
+  stateDir: string;
+}
+
+/** The flags shared by every command that starts engines. */
+export function withEngineFlags(command: Command): Command {
+  return command
+    .option('--no-kafka', 'do not start Kafka')
+    .option('--no-elasticsearch', 'do not start Elasticsearch')
+    .option('--no-schema-registry', 'do not start the schema registry')
+    .addOption(
+      new Option('--mode <mode>', 'local JVMs, containers, or auto (containers when Docker answers); default: $TRIBUTARY_ENGINES or auto').choices([
+        'auto',
+        'local',
+        'containers',
+      ]),
+    )
+    .option('--state-dir <dir>', 'where engines.json and engines.env are written', '.tributary');
+}
+
+export function engineOptions(flags: EngineFlags, env: NodeJS.ProcessEnv): StartEnginesOptions {
+  return {
+    kafka: flags.kafka,
+    elasticsearch: flags.elasticsearch,
+    schemaRegistry: flags.schemaRegistry,
+    mode: parseModeSetting(flags.mode ?? env['TRIBUTARY_ENGINES']),
+    env,
+  };
+}
+
+/** Turns the parsed flags back into arguments, to hand them to a background run. */
+export function engineArgs(flags: EngineFlags): string[] {
+  return [
+    ...(flags.kafka ? [] : ['--no-kafka']),
+    ...(flags.elasticsearch ? [] : ['--no-elasticsearch']),
+    ...(flags.schemaRegistry ? [] : ['--no-schema-registry']),
+    ...(flags.mode ? ['--mode', flags.mode] : []),
+    '--state-dir',
+    flags.stateDir,
+  ];
+}

@@ -1,0 +1,91 @@
+import { Command } from 'commander';
+import {
+  ENGINE_ENV,
+  engineAnswers,
+  prepareEngines,
+  readBackgroundState,
+  runInForeground,
+  startInBackground,
+  stopBackground,
+  ENGINE_NAMES,
+  type BackgroundState,
+} from '@tributary/testkit';
+import type { CliContext } from '../context.js';
+import { engineArgs, engineOptions, withEngineFlags, type EngineFlags } from './engine-flags.js';
+
+/** `tributary engines …`: real Kafka, Elasticsearch and schema registry for development. */
+export function enginesCommand(ctx: CliContext): Command {
+  const engines = new Command('engines').description('run real Kafka, Elasticsearch and a schema registry on this machine');
+
+  withEngineFlags(engines.command('start'))
+    .description('start engines in the background; prints KAFKA_BROKERS=… lines (also written to <state-dir>/engines.env)')
+    .action(async (flags: EngineFlags) => {
+      const state = await startInBackground({
+        stateDir: flags.stateDir,
+        command: [...ctx.argv0, 'engines', 'run', ...engineArgs(flags)],
+      });
+      printEnv(ctx, state);
+      ctx.err.write(`engines run in the background (pid ${state.pid}); stop them with: tributary engines stop\n`);
+    });
+
+  withEngineFlags(engines.command('run'))
+    .description('start engines in the foreground until Ctrl-C (what `start` runs in the background)')
+    .action(async (flags: EngineFlags) => {
+      await runInForeground({
+        stateDir: flags.stateDir,
+        engines: engineOptions(flags, ctx.env),
+        logger: ctx.logger,
+        onReady: (state) => printEnv(ctx, state),
+      });
+    });
+
+  engines
+    .command('status')
+    .description('show the engines started from <state-dir> and whether each answers; exit 1 if none run')
+    .option('--state-dir <dir>', 'where `start` recorded them', '.tributary')
+    .action(async (flags: { stateDir: string }) => {
+      const state = readBackgroundState(flags.stateDir);
+      if (!state) {
+        ctx.err.write(`no engines running from ${flags.stateDir}; start them with: tributary engines start\n`);
+        process.exitCode = 1;
+        return;
+      }
+      let healthy = true;
+      for (const engine of state.engines) {
+        const answers = await engineAnswers(engine.name, engine.address);
+        healthy &&= answers;
+        ctx.out.write(
+          `${engine.name.padEnd(15)} ${(answers ? 'up' : 'DOWN').padEnd(5)} ${engine.mode.padEnd(10)} ${engine.address}` +
+            (engine.pid ? `  pid ${engine.pid}` : '') +
+            (engine.logFile ? `  log ${engine.logFile}` : '') +
+            '\n',
+        );
+      }
+      if (!healthy) process.exitCode = 1;
+    });
+
+  engines
+    .command('stop')
+    .description('stop the engines started from <state-dir>; leaves no process behind')
+    .option('--state-dir <dir>', 'where `start` recorded them', '.tributary')
+    .action(async (flags: { stateDir: string }) => {
+      const stopped = await stopBackground(flags.stateDir);
+      ctx.err.write(stopped ? 'engines stopped\n' : `no engines running from ${flags.stateDir}\n`);
+    });
+
+  engines
+    .command('prepare')
+    .description('download and build the local engines into the cache without starting them (CI does this first)')
+    .action(async () => {
+      await prepareEngines({ env: ctx.env, logger: ctx.logger, only: ENGINE_NAMES });
+    });
+
+  return engines;
+}
+
+function printEnv(ctx: CliContext, state: BackgroundState): void {
+  for (const name of ENGINE_NAMES) {
+    const value = state.env[ENGINE_ENV[name]];
+    if (value !== undefined) ctx.out.write(`${ENGINE_ENV[name]}=${value}\n`);
+  }
+}

@@ -1,0 +1,23 @@
+import { Command } from 'commander';
+import type { CliContext } from './context.js';
+import { enginesCommand } from './commands/engines.js';
+import { upCommand } from './commands/up.js';
+
+/** The `tributary` command tree; later features add their subcommands here. */
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('tributary')
+    .description('Tributary: the shared log pipeline for every team on your Kubernetes clusters')
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => ctx.out.write(s), writeErr: (s) => ctx.err.write(s) });
+  program.addCommand(enginesCommand(ctx));
+  program.addCommand(upCommand(ctx));
+  // Subcommands inherit output and error handling, so `--help` works at every level.
+  for (const command of program.commands) inherit(program, command);
+  return program;
+}
+
+function inherit(parent: Command, command: Command): void {
+  command.exitOverride().showHelpAfterError().configureOutput(parent.configureOutput());
+  for (const sub of command.commands) inherit(command, sub);
+}

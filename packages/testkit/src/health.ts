@@ -1,0 +1,44 @@
+import { Kafka, logLevel } from 'kafkajs';
+
+/** Kafka is ready when a client gets cluster metadata with a controller and a broker. */
+export async function kafkaReady(brokers: readonly string[]): Promise<boolean> {
+  const admin = new Kafka({
+    clientId: 'tributary-testkit-health',
+    brokers: [...brokers],
+    connectionTimeout: 1000,
+    requestTimeout: 2000,
+    retry: { retries: 0 },
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  try {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    return cluster.brokers.length > 0 && cluster.controller !== null;
+  } catch {
+    return false;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** Elasticsearch is ready at yellow. `GET /` is not served by every distribution we use. */
+export async function elasticsearchReady(url: string): Promise<boolean> {
+  const response = await fetch(`${url}/_cluster/health?wait_for_status=yellow&timeout=1s`, {
+    signal: AbortSignal.timeout(3000),
+  }).catch(() => undefined);
+  if (!response?.ok) return false;
+  const body = (await response.json()) as { status?: string };
+  return body.status === 'green' || body.status === 'yellow';
+}
+
+/** The registry is ready when its Confluent-compatible subjects endpoint answers. */
+export async function schemaRegistryReady(url: string): Promise<boolean> {
+  const response = await fetch(`${url}/subjects`, { signal: AbortSignal.timeout(3000) }).catch(() => undefined);
+  return response?.ok ?? false;
+}
+
+/** Whether the engine at `address` answers, by the same check `startEngines` waits for. */
+export function engineAnswers(name: 'kafka' | 'elasticsearch' | 'schemaRegistry', address: string): Promise<boolean> {
+  if (name === 'kafka') return kafkaReady(address.split(','));
+  return name === 'elasticsearch' ? elasticsearchReady(address) : schemaRegistryReady(address);
+}

@@ -1,0 +1,15 @@
+export { startEngines, prepareEngines } from './engines.js';
+export type { Engines, StartEnginesOptions } from './engines.js';
+export { ENGINE_ENV, parseModeSetting } from './config.js';
+export type { ModeSetting } from './config.js';
+export { EngineError } from './errors.js';
+export type { TestkitErrorCode } from './errors.js';
+export { ENGINE_VERSIONS, ENGINE_IMAGES } from './versions.js';
+export { ENGINE_NAMES } from './types.js';
+export type { EngineInfo, EngineMode, EngineName, HttpEndpoint, KafkaEndpoint } from './types.js';
+export { groupAlive } from './local/process.js';
+export { engineAnswers } from './health.js';
+export { cacheRoot } from './local/cache.js';
+export { testEngines, uniqueName } from './test-env.js';
+export { startInBackground, readBackgroundState, stopBackground, runInForeground } from './background.js';
+export type { BackgroundState } from './background.js';

@@ -1,0 +1,29 @@
+export type EngineName = 'kafka' | 'elasticsearch' | 'schemaRegistry';
+export const ENGINE_NAMES: readonly EngineName[] = ['kafka', 'elasticsearch', 'schemaRegistry'];
+
+/** How an engine is provided: a JVM we run, a container, or one that already exists. */
+export type EngineMode = 'local' | 'containers' | 'external';
+
+export interface KafkaEndpoint {
+  readonly brokers: string[];
+}
+export interface HttpEndpoint {
+  readonly url: string;
+}
+
+/** What `status` and `npm start` print about one running engine. */
+export interface EngineInfo {
+  readonly name: EngineName;
+  readonly mode: EngineMode;
+  readonly address: string;
+  readonly version?: string;
+  /** The process group of a local engine; every process of it is ours to stop. */
+  readonly pid?: number;
+  readonly logFile?: string;
+}
+
+/** One started engine. `stop()` ends it and everything it spawned; safe to call twice. */
+export interface RunningEngine {
+  readonly info: EngineInfo;
+  stop(): Promise<void>;
+}

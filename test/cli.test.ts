@@ -1,0 +1,82 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { groupAlive, type BackgroundState } from '@tributary/testkit';
+
+const bin = join(import.meta.dirname, '..', 'packages', 'cli', 'bin', 'tributary.js');
+const run = promisify(execFile);
+
+/** Runs the real command; without engine variables, so `engines start` starts its own. */
+async function tributary(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = { ...process.env };
+  for (const name of ['KAFKA_BROKERS', 'ELASTICSEARCH_URL', 'SCHEMA_REGISTRY_URL']) delete env[name];
+  try {
+    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { env, timeout: 180_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+test('--help works at every level', async () => {
+  for (const args of [[], ['engines'], ['engines', 'start'], ['engines', 'status'], ['engines', 'stop'], ['engines', 'run'], ['engines', 'prepare'], ['up']]) {
+    const result = await tributary(...args, '--help');
+    assert.equal(result.code, 0, args.join(' '));
+    assert.match(result.stdout, /^Usage: tributary/m, args.join(' '));
+  }
+});
+
+test('bad input gets a clear error and a non-zero exit', async () => {
+  const unknown = await tributary('bogus');
+  assert.notEqual(unknown.code, 0);
+  assert.match(unknown.stderr, /unknown command 'bogus'/);
+  const badMode = await tributary('engines', 'start', '--mode', 'docker');
+  assert.notEqual(badMode.code, 0);
+  assert.match(badMode.stderr, /--mode <mode>' argument 'docker' is invalid/);
+  const badLevel = await run(process.execPath, [bin, 'engines', 'status'], { env: { ...process.env, LOG_LEVEL: 'loud' } }).catch((e: { code: number; stderr: string }) => e);
+  assert.equal((badLevel as { code: number }).code, 2);
+  assert.match((badLevel as { stderr: string }).stderr, /LOG_LEVEL "loud" is not one of/);
+});
+
+test('engines start / status / stop run Kafka in the background for clients that are not ours', { skip: process.env['TRIBUTARY_ENGINES'] === 'containers' }, async () => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'tributary-cli-'));
+  try {
+    const none = await tributary('engines', 'status', '--state-dir', stateDir);
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /no engines running/);
+
+    const start = await tributary('engines', 'start', '--no-elasticsearch', '--no-schema-registry', '--mode', 'local', '--state-dir', stateDir);
+    assert.equal(start.code, 0, start.stderr);
+    const brokers = /^KAFKA_BROKERS=(127\.0\.0\.1:\d+)$/m.exec(start.stdout)?.[1];
+    assert.ok(brokers, start.stdout);
+    assert.equal(readFileSync(join(stateDir, 'engines.env'), 'utf8'), `KAFKA_BROKERS=${brokers}\n`);
+    const state = JSON.parse(readFileSync(join(stateDir, 'engines.json'), 'utf8')) as BackgroundState;
+
+    const again = await tributary('engines', 'start', '--no-elasticsearch', '--no-schema-registry', '--state-dir', stateDir);
+    assert.match(again.stdout, new RegExp(`KAFKA_BROKERS=${brokers}`), 'a second start reuses the running engines');
+
+    const status = await tributary('engines', 'status', '--state-dir', stateDir);
+    assert.equal(status.code, 0);
+    assert.match(status.stdout, /^kafka\s+up\s+local\s+127\.0\.0\.1:\d+/m);
+
+    if (existsSync('/usr/bin/kcat')) {
+      assert.match(execFileSync('kcat', ['-b', brokers, '-L'], { encoding: 'utf8' }), /1 brokers:/);
+    }
+
+    const stop = await tributary('engines', 'stop', '--state-dir', stateDir);
+    assert.equal(stop.code, 0);
+    assert.match(stop.stderr, /engines stopped/);
+    assert.throws(() => process.kill(state.pid, 0), /ESRCH/, 'the background supervisor is gone');
+    for (const engine of state.engines) assert.equal(groupAlive(engine.pid ?? 0), false, `no ${engine.name} process is left`);
+    assert.equal(existsSync(join(stateDir, 'engines.env')), false);
+    assert.equal((await tributary('engines', 'status', '--state-dir', stateDir)).code, 1);
+  } finally {
+    await tributary('engines', 'stop', '--state-dir', stateDir);
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+});

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { chownSync, cpSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chownSync, cpSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { EngineError } from '../errors.js';
 import { elasticsearchReady } from '../health.js';
 import type { RunningEngine } from '../types.js';
@@ -18,6 +18,7 @@ export const ELASTICSEARCH_USER = 'tributary-es';
 /** Unpacks Elasticsearch's integ-test distribution (once) and returns its home. */
 export async function installElasticsearch(ctx: LocalContext): Promise<string> {
   const owner = runAs();
+  if (owner) assertTraversable(ctx.cacheRoot);
   const dir = await ensureInstalled({
     engine: 'elasticsearch',
     name: `elasticsearch-${ENGINE_VERSIONS.elasticsearch}`,
@@ -68,6 +69,7 @@ export async function startElasticsearch(ctx: LocalContext): Promise<RunningEngi
 
   const logFile = join(dir, 'elasticsearch.out');
   const engine = await EngineProcess.spawn({
+    engine: 'elasticsearch',
     command: join(home, 'bin', 'elasticsearch'),
     args: [],
     cwd: dir,
@@ -121,6 +123,24 @@ function runAs(): { uid: number; gid: number } | undefined {
         { cause },
       );
     }
+  }
+}
+
+/**
+ * Elasticsearch's user must be able to walk down to its files. Checked up front because
+ * the server's own error (EACCES on its launcher) doesn't say which directory is closed.
+ */
+function assertTraversable(dir: string): void {
+  for (let current = resolve(dir); ; current = dirname(current)) {
+    if (existsSync(current) && (statSync(current).mode & 0o001) === 0) {
+      throw new EngineError(
+        'TRIBUTARY_ENGINES_CONFIG',
+        'elasticsearch',
+        `Elasticsearch runs as ${ELASTICSEARCH_USER}, who can't enter ${current} on the way to the engine cache ${dir}; ` +
+          'set TRIBUTARY_CACHE_DIR to a directory others can traverse (e.g. /var/cache/tributary)',
+      );
+    }
+    if (current === dirname(current)) return;
   }
 }
 

@@ -62,6 +62,7 @@ export async function startKafka(ctx: LocalContext): Promise<RunningEngine & { b
   }
 
   const engine = await EngineProcess.spawn({
+    engine: 'kafka',
     command: java,
     args: ['-Xms256m', '-Xmx512m', '-XX:+UseG1GC', '-Djava.awt.headless=true', ...classpath, 'kafka.Kafka', config],
     cwd: dir,

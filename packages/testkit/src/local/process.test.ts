@@ -8,7 +8,7 @@ import { EngineProcess, groupAlive } from './process.js';
 import { waitUntilReady } from './wait.js';
 
 function spawnNode(script: string, dir: string): Promise<EngineProcess> {
-  return EngineProcess.spawn({ command: process.execPath, args: ['-e', script], cwd: dir, env: process.env, logFile: join(dir, 'engine.log') });
+  return EngineProcess.spawn({ engine: 'kafka', command: process.execPath, args: ['-e', script], cwd: dir, env: process.env, logFile: join(dir, 'engine.log') });
 }
 
 test('stop() ends the whole process group, grandchildren included, even if they ignore SIGTERM', async () => {

@@ -1,8 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { EngineError } from '../errors.js';
+import type { EngineName } from '../types.js';
 
 export interface SpawnOptions {
+  readonly engine: EngineName;
   readonly command: string;
   readonly args: readonly string[];
   readonly cwd: string;
@@ -51,7 +54,9 @@ export class EngineProcess {
         ...(options.gid === undefined ? {} : { gid: options.gid }),
       });
       return new Promise((resolve, reject) => {
-        child.once('error', reject);
+        child.once('error', (cause) =>
+          reject(new EngineError('TRIBUTARY_ENGINE_START_FAILED', options.engine, `could not run ${options.command}: ${cause.message}`, { cause })),
+        );
         child.once('spawn', () => {
           child.unref();
           resolve(new EngineProcess(child, options.logFile));

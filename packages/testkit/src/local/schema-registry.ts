@@ -36,6 +36,7 @@ export async function startSchemaRegistry(ctx: LocalContext): Promise<RunningEng
   const { dir, remove } = engineRunDir('schema-registry');
   const logFile = join(dir, 'schema-registry.log');
   const engine = await EngineProcess.spawn({
+    engine: 'schemaRegistry',
     command: javaBin(ctx.javaHome),
     args: [
       '-Xmx256m',

@@ -13,3 +13,5 @@ export { cacheRoot } from './local/cache.js';
 export { testEngines, uniqueName } from './test-env.js';
 export { startInBackground, readBackgroundState, stopBackground, runInForeground } from './background.js';
 export type { BackgroundState } from './background.js';
+export { assertLifecycle } from './lifecycle.js';
+export type { Lifecycle } from './lifecycle.js';

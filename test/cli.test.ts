@@ -10,6 +10,23 @@ import { groupAlive, type BackgroundState } from '@tributary/testkit';
 const bin = join(import.meta.dirname, '..', 'packages', 'cli', 'bin', 'tributary.js');
 const run = promisify(execFile);
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** Runs the real command; without engine variables, so `engines start` starts its own. */
 async function tributary(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const env = { ...process.env };
@@ -52,13 +69,23 @@ test('engines start / status / stop run Kafka in the background for clients that
 
     const start = await tributary('engines', 'start', '--no-elasticsearch', '--no-schema-registry', '--mode', 'local', '--state-dir', stateDir);
     assert.equal(start.code, 0, start.stderr);
-    const brokers = /^KAFKA_BROKERS=(127\.0\.0\.1:\d+)$/m.exec(start.stdout)?.[1];
-    assert.ok(brokers, start.stdout);
-    assert.equal(readFileSync(join(stateDir, 'engines.env'), 'utf8'), `KAFKA_BROKERS=${brokers}\n`);
-    const state = JSON.parse(readFileSync(join(stateDir, 'engines.json'), 'utf8')) as BackgroundState;
+    const firstBrokers = /^KAFKA_BROKERS=(127\.0\.0\.1:\d+)$/m.exec(start.stdout)?.[1];
+    assert.ok(firstBrokers, start.stdout);
+    assert.equal(readFileSync(join(stateDir, 'engines.env'), 'utf8'), `KAFKA_BROKERS=${firstBrokers}\n`);
+    const first = JSON.parse(readFileSync(join(stateDir, 'engines.json'), 'utf8')) as BackgroundState;
 
     const again = await tributary('engines', 'start', '--no-elasticsearch', '--no-schema-registry', '--state-dir', stateDir);
-    assert.match(again.stdout, new RegExp(`KAFKA_BROKERS=${brokers}`), 'a second start reuses the running engines');
+    assert.match(again.stdout, new RegExp(`KAFKA_BROKERS=${firstBrokers}`), 'a second start reuses the running engines');
+
+    // A supervisor killed outright can't stop its engines; the next start ends them.
+    process.kill(first.pid, 'SIGKILL');
+    await waitFor(() => !alive(first.pid));
+    assert.equal((await tributary('engines', 'status', '--state-dir', stateDir)).code, 1);
+    const restart = await tributary('engines', 'start', '--no-elasticsearch', '--no-schema-registry', '--mode', 'local', '--state-dir', stateDir);
+    assert.equal(restart.code, 0, restart.stderr);
+    for (const engine of first.engines) assert.equal(groupAlive(engine.pid ?? 0), false, `the orphaned ${engine.name} was stopped`);
+    const brokers = /^KAFKA_BROKERS=(127\.0\.0\.1:\d+)$/m.exec(restart.stdout)?.[1] ?? '';
+    const state = JSON.parse(readFileSync(join(stateDir, 'engines.json'), 'utf8')) as BackgroundState;
 
     const status = await tributary('engines', 'status', '--state-dir', stateDir);
     assert.equal(status.code, 0);

@@ -79,6 +79,8 @@ export function readBackgroundState(stateDir: string): BackgroundState | undefin
 export async function startInBackground(options: { stateDir: string; command: readonly string[]; timeoutMs?: number }): Promise<BackgroundState> {
   const existing = readBackgroundState(options.stateDir);
   if (existing) return existing;
+  // A supervisor that was killed outright may have left its engines running: end them.
+  await stopBackground(options.stateDir);
   const paths = files(options.stateDir);
   mkdirSync(options.stateDir, { recursive: true });
   rmSync(paths.state, { force: true });

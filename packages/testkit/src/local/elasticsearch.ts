@@ -9,8 +9,7 @@ import { ensureInstalled, runMaven } from './cache.js';
 import type { LocalContext } from './context.js';
 import { engineRunDir } from './engine-dir.js';
 import { freePort } from './ports.js';
-import { EngineProcess } from './process.js';
-import { waitUntilReady } from './wait.js';
+import { launchEngine } from './launch.js';
 
 /** Elasticsearch refuses to run as root; as root we run it as this system user. */
 export const ELASTICSEARCH_USER = 'tributary-es';
@@ -38,7 +37,7 @@ export async function installElasticsearch(ctx: LocalContext): Promise<string> {
 }
 
 /** Starts a single-node cluster, security off, on free loopback ports. */
-export async function startElasticsearch(ctx: LocalContext): Promise<RunningEngine & { url: string }> {
+export async function startElasticsearch(ctx: LocalContext): Promise<RunningEngine> {
   const home = await installElasticsearch(ctx);
   const owner = runAs();
   const [httpPort, transportPort] = [await freePort(), await freePort()];
@@ -67,8 +66,8 @@ export async function startElasticsearch(ctx: LocalContext): Promise<RunningEngi
   writeFileSync(join(config, 'jvm.options.d', 'tributary.options'), '-Xms512m\n-Xmx512m\n');
   if (owner) chownTree(dir, owner);
 
-  const logFile = join(dir, 'elasticsearch.out');
-  const engine = await EngineProcess.spawn({
+  const url = `http://127.0.0.1:${httpPort}`;
+  return launchEngine({
     engine: 'elasticsearch',
     command: join(home, 'bin', 'elasticsearch'),
     args: [],
@@ -83,25 +82,14 @@ export async function startElasticsearch(ctx: LocalContext): Promise<RunningEngi
       JAVA_TOOL_OPTIONS: '',
       ES_JAVA_OPTS: '',
     },
-    logFile,
+    logFile: join(dir, 'elasticsearch.out'),
     ...(owner ?? {}),
+    version: ENGINE_VERSIONS.elasticsearch,
+    address: url,
+    ready: () => elasticsearchReady(url),
+    startTimeoutMs: ctx.startTimeoutMs,
+    removeRunDir: remove,
   });
-  const url = `http://127.0.0.1:${httpPort}`;
-  const stop = async (): Promise<void> => {
-    await engine.stop();
-    remove();
-  };
-  try {
-    await waitUntilReady({ engine: 'elasticsearch', process: engine, ready: () => elasticsearchReady(url), timeoutMs: ctx.startTimeoutMs });
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-  return {
-    url,
-    info: { name: 'elasticsearch', mode: 'local', address: url, version: ENGINE_VERSIONS.elasticsearch, pid: engine.pid, logFile },
-    stop,
-  };
 }
 
 /** The uid/gid to run Elasticsearch as: ourselves unless we are root. */

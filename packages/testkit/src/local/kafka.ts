@@ -11,9 +11,8 @@ import { ensureInstalled, runMaven } from './cache.js';
 import { engineRunDir } from './engine-dir.js';
 import { javaBin } from './java.js';
 import { freePort } from './ports.js';
-import { EngineProcess } from './process.js';
+import { launchEngine } from './launch.js';
 import type { LocalContext } from './context.js';
-import { waitUntilReady } from './wait.js';
 
 const run = promisify(execFile);
 
@@ -37,7 +36,7 @@ export function installKafka(ctx: LocalContext): Promise<string> {
 }
 
 /** Starts one combined broker + controller in KRaft mode on free loopback ports. */
-export async function startKafka(ctx: LocalContext): Promise<RunningEngine & { brokers: string[] }> {
+export async function startKafka(ctx: LocalContext): Promise<RunningEngine> {
   const home = await installKafka(ctx);
   const [port, controllerPort] = [await freePort(), await freePort()];
   const { dir, remove } = engineRunDir('kafka');
@@ -61,30 +60,20 @@ export async function startKafka(ctx: LocalContext): Promise<RunningEngine & { b
     throw new EngineError('TRIBUTARY_ENGINE_START_FAILED', 'kafka', 'formatting storage failed', { logTail: output.trim(), cause: err });
   }
 
-  const engine = await EngineProcess.spawn({
+  const brokers = `127.0.0.1:${port}`;
+  return launchEngine({
     engine: 'kafka',
     command: java,
     args: ['-Xms256m', '-Xmx512m', '-XX:+UseG1GC', '-Djava.awt.headless=true', ...classpath, 'kafka.Kafka', config],
     cwd: dir,
     env: { ...ctx.env, JAVA_HOME: ctx.javaHome },
     logFile,
+    version: ENGINE_VERSIONS.kafka,
+    address: brokers,
+    ready: () => kafkaReady([brokers]),
+    startTimeoutMs: ctx.startTimeoutMs,
+    removeRunDir: remove,
   });
-  const brokers = [`127.0.0.1:${port}`];
-  const stop = async (): Promise<void> => {
-    await engine.stop();
-    remove();
-  };
-  try {
-    await waitUntilReady({ engine: 'kafka', process: engine, ready: () => kafkaReady(brokers), timeoutMs: ctx.startTimeoutMs });
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-  return {
-    brokers,
-    info: { name: 'kafka', mode: 'local', address: brokers.join(','), version: ENGINE_VERSIONS.kafka, pid: engine.pid, logFile },
-    stop,
-  };
 }
 
 function serverProperties(p: { port: number; controllerPort: number; dataDir: string }): string {

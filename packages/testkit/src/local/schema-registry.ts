@@ -7,8 +7,7 @@ import type { LocalContext } from './context.js';
 import { engineRunDir } from './engine-dir.js';
 import { javaBin } from './java.js';
 import { freePort } from './ports.js';
-import { EngineProcess } from './process.js';
-import { waitUntilReady } from './wait.js';
+import { launchEngine } from './launch.js';
 
 /** The Confluent-compatible API of Apicurio Registry. */
 export const CCOMPAT_PATH = '/apis/ccompat/v7';
@@ -30,12 +29,12 @@ export async function installSchemaRegistry(ctx: LocalContext): Promise<string> 
 }
 
 /** Starts the registry with in-memory storage on a free loopback port. */
-export async function startSchemaRegistry(ctx: LocalContext): Promise<RunningEngine & { url: string }> {
+export async function startSchemaRegistry(ctx: LocalContext): Promise<RunningEngine> {
   const jar = await installSchemaRegistry(ctx);
   const port = await freePort();
   const { dir, remove } = engineRunDir('schema-registry');
-  const logFile = join(dir, 'schema-registry.log');
-  const engine = await EngineProcess.spawn({
+  const url = `http://127.0.0.1:${port}${CCOMPAT_PATH}`;
+  return launchEngine({
     engine: 'schemaRegistry',
     command: javaBin(ctx.javaHome),
     args: [
@@ -50,22 +49,11 @@ export async function startSchemaRegistry(ctx: LocalContext): Promise<RunningEng
     ],
     cwd: dir,
     env: { ...ctx.env, JAVA_HOME: ctx.javaHome },
-    logFile,
+    logFile: join(dir, 'schema-registry.log'),
+    version: ENGINE_VERSIONS.schemaRegistry,
+    address: url,
+    ready: () => schemaRegistryReady(url),
+    startTimeoutMs: ctx.startTimeoutMs,
+    removeRunDir: remove,
   });
-  const url = `http://127.0.0.1:${port}${CCOMPAT_PATH}`;
-  const stop = async (): Promise<void> => {
-    await engine.stop();
-    remove();
-  };
-  try {
-    await waitUntilReady({ engine: 'schemaRegistry', process: engine, ready: () => schemaRegistryReady(url), timeoutMs: ctx.startTimeoutMs });
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-  return {
-    url,
-    info: { name: 'schemaRegistry', mode: 'local', address: url, version: ENGINE_VERSIONS.schemaRegistry, pid: engine.pid, logFile },
-    stop,
-  };
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -41,7 +41,7 @@ async function tributary(...args: string[]): Promise<{ code: number; stdout: str
 }
 
 test('--help works at every level', async () => {
-  for (const args of [[], ['engines'], ['engines', 'start'], ['engines', 'status'], ['engines', 'stop'], ['engines', 'run'], ['engines', 'prepare'], ['up']]) {
+  for (const args of [[], ['engines'], ['engines', 'start'], ['engines', 'status'], ['engines', 'stop'], ['engines', 'run'], ['engines', 'prepare'], ['up'], ['validate']]) {
     const result = await tributary(...args, '--help');
     assert.equal(result.code, 0, args.join(' '));
     assert.match(result.stdout, /^Usage: tributary/m, args.join(' '));
@@ -50,7 +50,7 @@ test('--help works at every level', async () => {
 
 test('bad input gets a clear error and a non-zero exit', async () => {
   const unknown = await tributary('bogus');
-  assert.notEqual(unknown.code, 0);
+  assert.equal(unknown.code, 2, 'usage errors exit 2');
   assert.match(unknown.stderr, /unknown command 'bogus'/);
   const badMode = await tributary('engines', 'start', '--mode', 'docker');
   assert.notEqual(badMode.code, 0);
@@ -58,6 +58,28 @@ test('bad input gets a clear error and a non-zero exit', async () => {
   const badLevel = await run(process.execPath, [bin, 'engines', 'status'], { env: { ...process.env, LOG_LEVEL: 'loud' } }).catch((e: { code: number; stderr: string }) => e);
   assert.equal((badLevel as { code: number }).code, 2);
   assert.match((badLevel as { stderr: string }).stderr, /LOG_LEVEL "loud" is not one of/);
+});
+
+test('validate checks manifests offline: 0 valid, 1 rejected with positioned errors, 2 usage', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-validate-'));
+  try {
+    const example = join(import.meta.dirname, '..', 'packages', 'pipeline', 'examples', 'checkout-api.yaml');
+    const ok = await tributary('validate', '-f', example);
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    assert.match(ok.stdout, /^valid {2}payments\/checkout-api/m);
+
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, readFileSync(example, 'utf8').replace('- json: { field: message }', '- json: { field: message, into: x }'));
+    const rejected = await tributary('validate', '-f', example, bad);
+    assert.equal(rejected.code, 1);
+    assert.match(rejected.stdout, new RegExp(`^${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:12:31 {2}spec\\.parse\\[0\\]\\.json\\.into: unknown field "into"`, 'm'));
+
+    const missing = await tributary('validate', '-f', join(dir, 'nope.yaml'));
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /cannot read .*nope\.yaml: ENOENT/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('engines start / status / stop run Kafka in the background for clients that are not ours', { skip: process.env['TRIBUTARY_ENGINES'] === 'containers' }, async () => {

@@ -20,7 +20,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     await program.parseAsync([...argv]);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode;
+    // Help is a success; any other parse failure is a usage error (exit 2).
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     process.stderr.write(`tributary: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;
   }

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import type { CliContext } from './context.js';
 import { enginesCommand } from './commands/engines.js';
 import { upCommand } from './commands/up.js';
+import { validateCommand } from './commands/validate.js';
 
 /** The `tributary` command tree; later features add their subcommands here. */
 export function buildProgram(ctx: CliContext): Command {
@@ -12,6 +13,7 @@ export function buildProgram(ctx: CliContext): Command {
     .configureOutput({ writeOut: (s) => ctx.out.write(s), writeErr: (s) => ctx.err.write(s) });
   program.addCommand(enginesCommand(ctx));
   program.addCommand(upCommand(ctx));
+  program.addCommand(validateCommand(ctx));
   // Subcommands inherit output and error handling, so `--help` works at every level.
   for (const command of program.commands) inherit(program, command);
   return program;

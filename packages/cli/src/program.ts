@@ -3,6 +3,8 @@ import type { CliContext } from './context.js';
 import { enginesCommand } from './commands/engines.js';
 import { upCommand } from './commands/up.js';
 import { validateCommand } from './commands/validate.js';
+import { testCommand } from './commands/test.js';
+import { dryRunCommand } from './commands/dry-run.js';
 
 /** The `tributary` command tree; later features add their subcommands here. */
 export function buildProgram(ctx: CliContext): Command {
@@ -14,6 +16,8 @@ export function buildProgram(ctx: CliContext): Command {
   program.addCommand(enginesCommand(ctx));
   program.addCommand(upCommand(ctx));
   program.addCommand(validateCommand(ctx));
+  program.addCommand(testCommand(ctx));
+  program.addCommand(dryRunCommand(ctx));
   // Subcommands inherit output and error handling, so `--help` works at every level.
   for (const command of program.commands) inherit(program, command);
   return program;

@@ -41,7 +41,7 @@ async function tributary(...args: string[]): Promise<{ code: number; stdout: str
 }
 
 test('--help works at every level', async () => {
-  for (const args of [[], ['engines'], ['engines', 'start'], ['engines', 'status'], ['engines', 'stop'], ['engines', 'run'], ['engines', 'prepare'], ['up'], ['validate']]) {
+  for (const args of [[], ['engines'], ['engines', 'start'], ['engines', 'status'], ['engines', 'stop'], ['engines', 'run'], ['engines', 'prepare'], ['up'], ['validate'], ['test'], ['dry-run']]) {
     const result = await tributary(...args, '--help');
     assert.equal(result.code, 0, args.join(' '));
     assert.match(result.stdout, /^Usage: tributary/m, args.join(' '));
@@ -77,6 +77,37 @@ test('validate checks manifests offline: 0 valid, 1 rejected with positioned err
     const missing = await tributary('validate', '-f', join(dir, 'nope.yaml'));
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /cannot read .*nope\.yaml: ENOENT/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('test runs the manifest tests and shows expected vs actual; dry-run prints outcomes per line', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-test-'));
+  try {
+    const example = join(import.meta.dirname, '..', 'packages', 'pipeline', 'examples', 'checkout-api.yaml');
+    const passing = await tributary('test', '-f', example);
+    assert.equal(passing.code, 0, passing.stdout);
+    assert.match(passing.stdout, /^3 passed, 0 failed$/m);
+
+    const failing = join(dir, 'failing.yaml');
+    writeFileSync(failing, readFileSync(example, 'utf8').replace('fields: { log.level: info, message: paid }', 'fields: { log.level: error, message: paid }'));
+    const failed = await tributary('test', '-f', failing);
+    assert.equal(failed.code, 1);
+    assert.match(failed.stdout, /✖ a paid order is indexed with ECS fields {2}\(.*failing\.yaml:\d+:\d+\)\n {6}log\.level\n {8}- expected: error\n {8}\+ actual: {3}info/);
+    assert.match(failed.stdout, /^2 passed, 1 failed$/m);
+
+    const sample = join(dir, 'sample.log');
+    writeFileSync(sample, ['{"level":"info","msg":"paid 4111 1111 1111 1111","time":"2026-11-25T10:00:00.5Z"}', '{"level":"debug","msg":"x"}', '{"level":'].join('\n'));
+    const dry = await tributary('dry-run', '-f', example, '-i', sample);
+    assert.equal(dry.code, 0, dry.stderr);
+    const [doc, drop, dead] = dry.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    assert.equal(doc?.['outcome'], 'document');
+    assert.equal(doc?.['index'], 'logs.payments.checkout-2026.11.25');
+    assert.equal((doc?.['document'] as { message: string }).message, 'paid ***************1111');
+    assert.deepEqual(drop, { line: 2, outcome: 'drop', step: 'spec.filter[0]' });
+    assert.equal(dead?.['outcome'], 'deadLetter');
+    assert.equal(dead?.['class'], 'parse');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -5,6 +5,7 @@ import { upCommand } from './commands/up.js';
 import { validateCommand } from './commands/validate.js';
 import { testCommand } from './commands/test.js';
 import { dryRunCommand } from './commands/dry-run.js';
+import { controlPlaneCommand } from './commands/control-plane.js';
 
 /** The `tributary` command tree; later features add their subcommands here. */
 export function buildProgram(ctx: CliContext): Command {
@@ -18,6 +19,7 @@ export function buildProgram(ctx: CliContext): Command {
   program.addCommand(validateCommand(ctx));
   program.addCommand(testCommand(ctx));
   program.addCommand(dryRunCommand(ctx));
+  program.addCommand(controlPlaneCommand(ctx));
   // Subcommands inherit output and error handling, so `--help` works at every level.
   for (const command of program.commands) inherit(program, command);
   return program;

@@ -13,3 +13,5 @@ export { runPipelineTests } from './compile/tests.js';
 export type { TestResult, TestMismatch } from './compile/tests.js';
 export type { StreamIdentity } from './compile/select.js';
 export type { CompileError, FailureClass } from './compile/types.js';
+export { PipelineRegistry, pipelineRecord, parsePipelineKey } from './registry.js';
+export type { RegisteredPipeline, PipelineChange, UpdateResult, PipelineRegistryOptions } from './registry.js';

@@ -1,0 +1,201 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { createElasticsearch } from '@tributary/elasticsearch';
+import { createKafka, PIPELINES_TOPIC, STATUS_TOPIC } from '@tributary/kafka';
+import { testEngines, uniqueName } from '@tributary/testkit';
+import { ControlPlane } from '../index.js';
+
+const engines = testEngines();
+const logger = pino({ level: 'silent' });
+const tenant = uniqueName('shop');
+const other = uniqueName('other');
+const tokens = { [tenant]: 'token-of-the-shop-tenant-123456', [other]: 'token-of-another-tenant-1234567' };
+const admin = 'admin-token-0123456789abcdef';
+const example = readFileSync(join(import.meta.dirname, '..', '..', '..', '..', 'packages', 'pipeline', 'examples', 'checkout-api.yaml'), 'utf8');
+const manifest = (edit: (text: string) => string = (t) => t): string => edit(example.replace('namespace: payments', `namespace: ${tenant}`));
+
+function controlPlane(): ControlPlane {
+  return new ControlPlane({
+    brokers: engines.brokers,
+    elasticsearchUrl: engines.elasticsearchUrl,
+    port: 0,
+    host: '127.0.0.1',
+    tokens: { tenants: { [tenant]: [tokens[tenant] as string], [other]: [tokens[other] as string] }, adminToken: admin },
+    topics: { partitions: 2 },
+    logger,
+  });
+}
+
+let service: ControlPlane;
+before(async () => {
+  service = controlPlane();
+  await service.start();
+});
+after(async () => {
+  await service.stop();
+});
+
+function put(body: string, { token = tokens[tenant], name = 'checkout-api', ifMatch }: { token?: string | undefined; name?: string; ifMatch?: string } = {}) {
+  return service.http.inject({
+    method: 'PUT',
+    url: `/v1/tenants/${tenant}/pipelines/${name}`,
+    headers: { 'content-type': 'application/yaml', ...(token ? { authorization: `Bearer ${token}` } : {}), ...(ifMatch ? { 'if-match': ifMatch } : {}) },
+    payload: body,
+  });
+}
+const get = (path: string, token = tokens[tenant]) => service.http.inject({ method: 'GET', url: path, headers: { authorization: `Bearer ${token}` } });
+
+/** Every record of a compacted topic, latest value per key, read by a plain consumer. */
+async function topicState(topic: string): Promise<Map<string, string | null>> {
+  const kafka = createKafka({ brokers: engines.brokers, clientId: 'control-plane-test' }, logger);
+  const kafkaAdmin = kafka.admin();
+  await kafkaAdmin.connect();
+  const offsets = await kafkaAdmin.fetchTopicOffsets(topic);
+  await kafkaAdmin.disconnect();
+  const remaining = new Map(offsets.filter((o) => o.high !== o.low).map((o) => [o.partition, Number(o.high)]));
+  const state = new Map<string, string | null>();
+  const consumer = kafka.consumer({ groupId: uniqueName('reader') });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await new Promise<void>((resolve) => {
+    if (remaining.size === 0) return resolve();
+    void consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        state.set(String(message.key), message.value === null ? null : String(message.value));
+        if (Number(message.offset) + 1 >= (remaining.get(partition) ?? 0)) remaining.delete(partition);
+        if (remaining.size === 0) resolve();
+      },
+    });
+  });
+  await consumer.disconnect();
+  return state;
+}
+
+test('apply publishes an accepted manifest, records its status, and an identical apply is a no-op', async () => {
+  const created = await put(manifest());
+  assert.equal(created.statusCode, 201, created.body);
+  assert.deepEqual(created.json(), { outcome: 'created', version: 1 });
+
+  const published = (await topicState(PIPELINES_TOPIC)).get(`${tenant}/checkout-api`);
+  assert.ok(published, 'the record is in tributary.pipelines');
+  const record = JSON.parse(published) as { version: number; manifest: { metadata: { namespace: string } } };
+  assert.equal(record.version, 1);
+  assert.equal(record.manifest.metadata.namespace, tenant);
+
+  const again = await put(manifest());
+  assert.equal(again.statusCode, 200);
+  assert.deepEqual(again.json(), { outcome: 'unchanged', version: 1 });
+
+  const status = await get(`/v1/tenants/${tenant}/pipelines/checkout-api/status`);
+  assert.equal(status.json().accepted.version, 1);
+  assert.equal(status.json().lastAttempt.outcome, 'unchanged');
+  const topics = await (async () => {
+    const kafkaAdmin = createKafka({ brokers: engines.brokers, clientId: 't' }, logger).admin();
+    await kafkaAdmin.connect();
+    const list = await kafkaAdmin.listTopics();
+    await kafkaAdmin.disconnect();
+    return list;
+  })();
+  assert.ok(topics.includes(`logs.${tenant}`) && topics.includes(`dlq.${tenant}`), "the tenant's topics were created");
+});
+
+test('a bad apply is refused with paths, and the accepted version stays in force', async () => {
+  const bad = await put(manifest((t) => t.replace('- json: { field: message }', '- regex: { pattern: "(a)\\\\1" }')));
+  assert.equal(bad.statusCode, 422, bad.body);
+  const errors = bad.json().errors as Array<{ path: string; reason: string; line: number }>;
+  assert.equal(errors[0]?.path, 'spec.parse[0].regex.pattern');
+  assert.match(errors[0]?.reason ?? '', /backreferences are not supported/);
+  assert.equal(typeof errors[0]?.line, 'number');
+
+  const failingTest = await put(manifest((t) => t.replace('fields: { log.level: info, message: paid }', 'fields: { log.level: error, message: paid }')));
+  assert.equal(failingTest.statusCode, 422);
+  assert.equal(failingTest.json().errors[0].path, 'spec.tests[0]');
+  assert.match(failingTest.json().errors[0].reason, /log\.level: expected "error", got "info"/);
+
+  const foreign = await put(manifest((t) => t.replace(`namespace: ${tenant}`, `namespace: ${other}`)));
+  assert.equal(foreign.statusCode, 422);
+  assert.match(foreign.json().errors[0].reason, new RegExp(`must be "${tenant}"`));
+
+  const current = await get(`/v1/tenants/${tenant}/pipelines/checkout-api`);
+  assert.equal(current.json().version, 1, 'still the last accepted version');
+  const status = await get(`/v1/tenants/${tenant}/pipelines/checkout-api/status`);
+  assert.equal(status.json().accepted.version, 1);
+  assert.equal(status.json().lastAttempt.outcome, 'rejected');
+  assert.equal(status.json().lastAttempt.errors[0].path, `metadata.namespace`);
+});
+
+test("a document the index's mapping refuses is caught before apply", async () => {
+  const es = createElasticsearch({ url: engines.elasticsearchUrl });
+  await es.indices.create({ index: `logs.${tenant}.typed`, mappings: { properties: { status: { type: 'long' } } } });
+  await es.close();
+  const typed = [
+    'apiVersion: tributary.dev/v1alpha1',
+    'kind: LoggingPipeline',
+    `metadata: { name: typed, namespace: ${tenant} }`,
+    'spec:',
+    '  parse: [ { json: {} } ]',
+    '  output: { elasticsearch: { index: typed } }',
+    '  tests:',
+    '    - input: { message: \'{"status":"not a number"}\' }',
+    '      expect: { fields: { status: not a number } }',
+  ].join('\n');
+  const refused = await put(typed, { name: 'typed' });
+  assert.equal(refused.statusCode, 422, refused.body);
+  assert.equal(refused.json().errors[0].path, 'spec.tests[0]');
+  assert.match(refused.json().errors[0].reason, /would be rejected by logs\..*\.typed: document_parsing_exception|mapper_parsing_exception/);
+});
+
+test('tokens: none is 401, another tenant is 403 and changes nothing, admin may act for all', async () => {
+  assert.equal((await put(manifest(), { token: '' })).statusCode, 401);
+  assert.equal((await put(manifest(), { token: 'wrong-token-wrong-token' })).statusCode, 401);
+  const foreign = await put(manifest((t) => t.replace('checkout-', 'checkout2-')), { token: tokens[other] });
+  assert.equal(foreign.statusCode, 403);
+  assert.equal((await get(`/v1/tenants/${tenant}/pipelines`, tokens[other])).statusCode, 403);
+  const list = await get(`/v1/tenants/${tenant}/pipelines`, admin);
+  assert.equal(list.statusCode, 200);
+  assert.deepEqual(list.json().pipelines.map((p: { name: string }) => p.name), ['checkout-api']);
+});
+
+test('If-Match gives optimistic concurrency; a change makes a new version', async () => {
+  const conflict = await put(manifest((t) => t.replace('keepLast: 4', 'keepLast: 2')), { ifMatch: '0' });
+  assert.equal(conflict.statusCode, 409);
+  const updated = await put(manifest((t) => t.replace('keepLast: 4', 'keepLast: 2')), { ifMatch: '1' });
+  assert.equal(updated.statusCode, 200, updated.body);
+  assert.deepEqual(updated.json(), { outcome: 'updated', version: 2 });
+
+  const metrics = (await service.http.inject({ method: 'GET', url: '/metrics' })).body;
+  assert.match(metrics, new RegExp(`tributary_control_plane_applies_total\\{tenant="${tenant}",outcome="rejected"\\} 4`));
+  assert.match(metrics, new RegExp(`tributary_control_plane_applies_total\\{tenant="${tenant}",outcome="conflict"\\} 1`));
+  assert.match(metrics, new RegExp(`tributary_control_plane_validation_errors_total\\{tenant="${tenant}",class="compile"\\} 1`));
+  assert.match(metrics, /tributary_control_plane_auth_failures_total\{status="403"\} 2/);
+});
+
+test('a restarted control plane rebuilds the same state from Kafka alone', async () => {
+  await service.stop();
+  service = controlPlane();
+  await service.start();
+  const current = await get(`/v1/tenants/${tenant}/pipelines/checkout-api`);
+  assert.equal(current.statusCode, 200);
+  assert.equal(current.json().version, 2);
+  const status = await get(`/v1/tenants/${tenant}/pipelines/checkout-api/status`);
+  assert.equal(status.json().accepted.version, 2);
+  assert.ok((await topicState(STATUS_TOPIC)).has(`${tenant}/checkout-api`));
+});
+
+test('delete writes a tombstone; metrics, health and the OpenAPI document are served', async () => {
+  const deleted = await service.http.inject({ method: 'DELETE', url: `/v1/tenants/${tenant}/pipelines/checkout-api`, headers: { authorization: `Bearer ${tokens[tenant]}` } });
+  assert.equal(deleted.statusCode, 204);
+  assert.equal((await get(`/v1/tenants/${tenant}/pipelines/checkout-api`)).statusCode, 404);
+  assert.equal((await topicState(PIPELINES_TOPIC)).get(`${tenant}/checkout-api`), null);
+
+  const metrics = await service.http.inject({ method: 'GET', url: '/metrics' });
+  assert.match(metrics.body, /^tributary_control_plane_process_cpu_seconds_total /m);
+  assert.equal((await service.http.inject({ method: 'GET', url: '/readyz' })).statusCode, 200);
+  assert.equal((await service.http.inject({ method: 'GET', url: '/openapi.json' })).json().openapi, '3.0.3');
+  // And over real HTTP, for good measure.
+  const response = await fetch(`${service.address}/healthz`);
+  assert.equal(response.status, 200);
+});

@@ -1,0 +1,141 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Producer, Admin, Kafka } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { Client } from '@elastic/elasticsearch';
+import { createElasticsearch } from '@tributary/elasticsearch';
+import { CompactedTopicView, createKafka, ensureTopics, platformTopics, PIPELINES_TOPIC, STATUS_TOPIC, type TenantTopicOptions } from '@tributary/kafka';
+import { ManifestValidator, PipelineRegistry } from '@tributary/pipeline';
+import type { ApplyDeps } from './apply.js';
+import { TokenAuthenticator, type TokenConfig } from './auth.js';
+import { destinationChecker } from './destination.js';
+import { ControlPlaneMetrics } from './metrics.js';
+import { registerRoutes } from './routes.js';
+import { StatusBook } from './status.js';
+
+export interface ControlPlaneOptions {
+  readonly brokers: readonly string[];
+  readonly elasticsearchUrl: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly host: string;
+  readonly tokens: TokenConfig;
+  /** Partitions and retention of the topics created for a tenant on its first apply. */
+  readonly topics: TenantTopicOptions;
+  readonly logger: Logger;
+}
+
+/**
+ * The control plane: state lives only in the compacted topics (so it is stateless and a
+ * restart rebuilds the same view), the HTTP API serves once that state is loaded.
+ */
+export class ControlPlane {
+  private readonly kafka: Kafka;
+  private readonly elasticsearch: Client;
+  private readonly registry: PipelineRegistry;
+  private readonly statuses = new StatusBook();
+  private readonly metrics = new ControlPlaneMetrics();
+  private readonly app: FastifyInstance;
+  private admin: Admin | undefined;
+  private producer: Producer | undefined;
+  private views: CompactedTopicView[] = [];
+  private loaded = false;
+  private starting: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+  private url: string | undefined;
+
+  constructor(private readonly options: ControlPlaneOptions) {
+    const logger = options.logger.child({ component: 'control-plane' });
+    this.kafka = createKafka({ brokers: options.brokers, clientId: 'tributary-control-plane' }, logger);
+    this.elasticsearch = createElasticsearch({ url: options.elasticsearchUrl, maxRetries: 1, requestTimeout: 10_000 });
+    this.registry = new PipelineRegistry();
+    this.app = Fastify({ loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger, bodyLimit: 512 * 1024 });
+    // Never log tokens: fastify's default request serializer leaves headers out, keep it so.
+  }
+
+  /** The base URL once started. */
+  get address(): string {
+    if (!this.url) throw new Error('control plane not started');
+    return this.url;
+  }
+
+  /** Fastify, for tests that call the API in-process with inject(). */
+  get http(): FastifyInstance {
+    return this.app;
+  }
+
+  start(): Promise<void> {
+    this.starting ??= this.doStart();
+    return this.starting;
+  }
+
+  private async doStart(): Promise<void> {
+    const logger = this.options.logger.child({ component: 'control-plane' });
+    this.admin = this.kafka.admin();
+    await this.admin.connect();
+    await ensureTopics(this.admin, platformTopics());
+    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await this.producer.connect();
+
+    const deps: ApplyDeps = {
+      registry: this.registry,
+      statuses: this.statuses,
+      validator: new ManifestValidator(),
+      checkDestination: destinationChecker({ elasticsearch: this.elasticsearch, admin: this.admin, topics: this.options.topics }),
+      publishPipeline: (key, value) => this.publish(PIPELINES_TOPIC, key, value),
+      publishStatus: async (key, status) => {
+        const value = JSON.stringify(status);
+        await this.publish(STATUS_TOPIC, key, value);
+        // Read-your-writes: the status view catches up a moment later with the same record.
+        this.statuses.update(key, value);
+      },
+      now: () => new Date(),
+    };
+    registerRoutes(this.app, { apply: deps, auth: new TokenAuthenticator(this.options.tokens), metrics: this.metrics, ready: () => this.loaded });
+
+    this.views = [
+      new CompactedTopicView({
+        kafka: this.kafka,
+        topic: PIPELINES_TOPIC,
+        logger,
+        onChange: (key, value) => {
+          const result = this.registry.update(key, value);
+          if (!result.ok) logger.warn({ key, reason: result.reason }, 'ignored a pipeline record');
+        },
+      }),
+      new CompactedTopicView({
+        kafka: this.kafka,
+        topic: STATUS_TOPIC,
+        logger,
+        onChange: (key, value) => {
+          if (!this.statuses.update(key, value)) logger.warn({ key }, 'ignored a malformed status record');
+        },
+      }),
+    ];
+    await Promise.all(this.views.map((view) => view.start()));
+    this.loaded = true;
+    this.url = await this.app.listen({ port: this.options.port, host: this.options.host });
+    logger.info({ url: this.url, pipelines: this.registry.list().length }, 'control plane ready');
+  }
+
+  private async publish(topic: string, key: string, value: string | null): Promise<void> {
+    try {
+      await (this.producer as Producer).send({ topic, acks: -1, messages: [{ key, value }] });
+    } catch (err) {
+      this.metrics.publishFailures.inc({ topic });
+      throw err;
+    }
+  }
+
+  /** Stops serving, then disconnects; safe before start and twice. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      await this.starting?.catch(() => undefined);
+      await this.app.close();
+      await Promise.all(this.views.map((view) => view.stop()));
+      await this.producer?.disconnect();
+      await this.admin?.disconnect();
+      await this.elasticsearch.close();
+    })();
+    return this.stopping;
+  }
+}

@@ -6,6 +6,8 @@ import { validateCommand } from './commands/validate.js';
 import { testCommand } from './commands/test.js';
 import { dryRunCommand } from './commands/dry-run.js';
 import { controlPlaneCommand } from './commands/control-plane.js';
+import { applyCommand } from './commands/apply.js';
+import { pipelineCommands } from './commands/pipelines.js';
 
 /** The `tributary` command tree; later features add their subcommands here. */
 export function buildProgram(ctx: CliContext): Command {
@@ -20,6 +22,8 @@ export function buildProgram(ctx: CliContext): Command {
   program.addCommand(testCommand(ctx));
   program.addCommand(dryRunCommand(ctx));
   program.addCommand(controlPlaneCommand(ctx));
+  program.addCommand(applyCommand(ctx));
+  for (const command of pipelineCommands(ctx)) program.addCommand(command);
   // Subcommands inherit output and error handling, so `--help` works at every level.
   for (const command of program.commands) inherit(program, command);
   return program;

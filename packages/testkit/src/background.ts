@@ -32,6 +32,8 @@ export async function runInForeground(options: {
   stateDir: string;
   engines?: StartEnginesOptions;
   logger: Logger;
+  /** Starts what runs on top of the engines; the returned function stops it, before the engines stop. */
+  startServices?: (state: BackgroundState) => Promise<() => Promise<void>>;
   onReady?: (state: BackgroundState) => void;
 }): Promise<void> {
   const paths = files(options.stateDir);
@@ -40,6 +42,15 @@ export async function runInForeground(options: {
   const state: BackgroundState = { pid: process.pid, startedAt: new Date().toISOString(), engines: engines.engines, env: engines.env };
   writeFileSync(paths.env, Object.entries(engines.env).map(([k, v]) => `${k}=${v}\n`).join(''));
   writeFileSync(paths.state, JSON.stringify(state, null, 2));
+  let stopServices = async (): Promise<void> => undefined;
+  try {
+    if (options.startServices) stopServices = await options.startServices(state);
+  } catch (err) {
+    await engines.stop();
+    rmSync(paths.state, { force: true });
+    rmSync(paths.env, { force: true });
+    throw err;
+  }
   options.onReady?.(state);
   await new Promise<void>((resolve) => {
     // Engine processes are detached and unref'd; this keeps node alive until a signal.
@@ -54,6 +65,7 @@ export async function runInForeground(options: {
     process.on('SIGINT', done);
     process.on('SIGTERM', done);
   });
+  await stopServices().catch((err: unknown) => options.logger.error({ err }, 'a service did not stop cleanly'));
   await engines.stop();
   rmSync(paths.state, { force: true });
   rmSync(paths.env, { force: true });

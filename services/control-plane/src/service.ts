@@ -48,7 +48,7 @@ export class ControlPlane {
     this.kafka = createKafka({ brokers: options.brokers, clientId: 'tributary-control-plane' }, logger);
     this.elasticsearch = createElasticsearch({ url: options.elasticsearchUrl, maxRetries: 1, requestTimeout: 10_000 });
     this.registry = new PipelineRegistry();
-    this.app = Fastify({ loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger, bodyLimit: 512 * 1024 });
+    this.app = Fastify({ loggerInstance: options.logger.child({ component: 'control-plane-http' }) as FastifyBaseLogger, bodyLimit: 512 * 1024 });
     // Never log tokens: fastify's default request serializer leaves headers out, keep it so.
   }
 

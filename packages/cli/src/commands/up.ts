@@ -1,26 +1,67 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
+import { ControlPlane } from '@tributary/control-plane';
 import { runInForeground, type BackgroundState } from '@tributary/testkit';
 import type { CliContext } from '../context.js';
 import { engineOptions, withEngineFlags, type EngineFlags } from './engine-flags.js';
 
+const DEMO_MANIFEST = fileURLToPath(new URL('../../../pipeline/examples/checkout-api.yaml', import.meta.url));
+
+interface Services {
+  readonly controlPlane: string;
+  readonly adminToken: string;
+}
+
 /**
  * `tributary up` (what `npm start` runs): engines, then every service, in the foreground
- * until Ctrl-C. Services join this command as they are built.
+ * until Ctrl-C, with a demo tenant's pipeline applied. Services join as they are built.
  */
 export function upCommand(ctx: CliContext): Command {
   return withEngineFlags(new Command('up'))
-    .description('run the whole stack locally (engines, then services) until Ctrl-C, and print where to look')
-    .action(async (flags: EngineFlags) => {
+    .description('run the whole stack locally (engines, control plane, a demo pipeline) until Ctrl-C, and print where to look')
+    .option('--port <port>', 'control plane port (0 picks a free one)', '8080')
+    .action(async (flags: EngineFlags & { port: string }) => {
+      let services: Services | undefined;
       await runInForeground({
         stateDir: flags.stateDir,
         engines: engineOptions(flags, ctx.env),
         logger: ctx.logger,
-        onReady: (state) => ctx.out.write(banner(state, flags.stateDir)),
+        startServices: async (state) => {
+          // The control plane needs both; with either turned off, only engines run.
+          if (!state.env['KAFKA_BROKERS'] || !state.env['ELASTICSEARCH_URL']) return async () => undefined;
+          const adminToken = ctx.env['TRIBUTARY_ADMIN_TOKEN'] ?? randomBytes(18).toString('base64url');
+          const controlPlane = new ControlPlane({
+            brokers: (state.env['KAFKA_BROKERS'] ?? '').split(','),
+            elasticsearchUrl: state.env['ELASTICSEARCH_URL'] ?? '',
+            port: Number(flags.port),
+            host: '127.0.0.1',
+            tokens: { tenants: {}, adminToken },
+            topics: { partitions: 3 },
+            logger: ctx.logger,
+          });
+          await controlPlane.start();
+          services = { controlPlane: controlPlane.address, adminToken };
+          await applyDemo(controlPlane.address, adminToken, ctx);
+          return () => controlPlane.stop();
+        },
+        onReady: (state) => ctx.out.write(banner(state, flags.stateDir, services)),
       });
     });
 }
 
-function banner(state: BackgroundState, stateDir: string): string {
+/** The demo tenant `payments` gets the example pipeline, through the real API. */
+async function applyDemo(server: string, token: string, ctx: CliContext): Promise<void> {
+  const response = await fetch(`${server}/v1/tenants/payments/pipelines/checkout-api`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/yaml' },
+    body: readFileSync(DEMO_MANIFEST, 'utf8'),
+  });
+  if (!response.ok) ctx.logger.warn({ status: response.status, body: await response.text() }, 'the demo pipeline was not applied');
+}
+
+function banner(state: BackgroundState, stateDir: string, services: Services | undefined): string {
   const lines = ['', 'Tributary is up. Engines:'];
   for (const engine of state.engines) {
     lines.push(`  ${engine.name.padEnd(15)} ${engine.address}  (${engine.mode}${engine.logFile ? `, log ${engine.logFile}` : ''})`);
@@ -28,7 +69,18 @@ function banner(state: BackgroundState, stateDir: string): string {
   const kafka = state.env['KAFKA_BROKERS'];
   const es = state.env['ELASTICSEARCH_URL'];
   const registry = state.env['SCHEMA_REGISTRY_URL'];
+  if (services) {
+    lines.push('', 'Services:', `  control plane   ${services.controlPlane}  (admin token ${services.adminToken})`);
+  }
   lines.push('', 'Where to look:');
+  if (services) {
+    lines.push(
+      `  pipelines:  export TRIBUTARY_SERVER=${services.controlPlane} TRIBUTARY_TOKEN=${services.adminToken}`,
+      '              npx tributary get payments checkout-api      # the demo tenant\'s pipeline',
+      '              npx tributary apply -f packages/pipeline/examples/checkout-api.yaml',
+      `  API:        curl -s ${services.controlPlane}/openapi.json`,
+    );
+  }
   if (kafka) lines.push(`  topics:     kcat -b ${kafka} -L`);
   if (es) lines.push(`  indices:    curl -s '${es}/_cat/indices?v'`);
   if (registry) lines.push(`  schemas:    curl -s ${registry}/subjects`);

@@ -6,7 +6,7 @@ import { compileFilterStep } from './filter.js';
 import { compileIndex, type IndexNamer } from './output.js';
 import { compileParseStep } from './parse/index.js';
 import { compileTenantRegex } from './regex.js';
-import { compileSelect, type StreamIdentity, type StreamMatcher } from './select.js';
+import { compileSelect, unreachableSelect, type StreamIdentity, type StreamMatcher } from './select.js';
 import { compileTransformStep } from './transform/index.js';
 import { ErrorCollector, type CompileEnv, type CompiledStep, type Compiled, type FailureClass, type Fields } from './types.js';
 
@@ -52,6 +52,7 @@ const ENV: CompileEnv = { regex: compileTenantRegex };
 export function compilePipeline(manifest: LoggingPipeline, options: CompileOptions = {}): Compiled<PipelineProgram> {
   const { spec, metadata } = manifest;
   const errors = new ErrorCollector();
+  errors.errors.push(...unreachableSelect(spec.select));
   const steps: Step[] = [];
   const add = (
     section: 'parse' | 'filter' | 'transform',

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileGlob, compileSelect } from './select.js';
+import { compileGlob, compileSelect, unreachableSelect } from './select.js';
 
 test('globs match literally with * as any run', () => {
   assert.equal(compileGlob('api')('api'), true);
@@ -19,4 +19,12 @@ test('select: all criteria must hold, any entry of a list may', () => {
   assert.equal(matches({ container: 'api', labels: { app: 'checkout' }, source: 'sdk' }), false);
   assert.equal(compileSelect(undefined)({}), true);
   assert.equal(compileSelect({ apps: ['billing-*'] })({ app: 'billing-eu', source: 'sdk' }), true);
+});
+
+test('a select that can never match is refused: its steps would be unreachable', () => {
+  assert.deepEqual(unreachableSelect({ containers: ['api'], sources: ['sdk'] }).map((e) => e.segments), [['spec', 'select', 'containers']]);
+  assert.match(unreachableSelect({ apps: ['billing'], sources: ['file'] })[0]?.reason ?? '', /only SDK streams have apps/);
+  assert.match(unreachableSelect({ apps: ['billing'], labels: { app: 'x' } })[0]?.reason ?? '', /can never both match/);
+  assert.deepEqual(unreachableSelect({ containers: ['api'], sources: ['file', 'sdk'] }), []);
+  assert.deepEqual(unreachableSelect(undefined), []);
 });

@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox';
 import type { Select } from '../spec/manifest.js';
+import type { CompileError } from './types.js';
 
 /** What a pipeline's `select` looks at: the stream a record came from. */
 export interface StreamIdentity {
@@ -56,4 +57,25 @@ export function compileGlob(pattern: string): (value: string) => boolean {
     }
     return true;
   };
+}
+
+/**
+ * A select that can never match makes every step of the pipeline unreachable: containers,
+ * pods and labels exist only on streams read from files, apps only on SDK streams.
+ */
+export function unreachableSelect(select: Static<typeof Select> | undefined): CompileError[] {
+  if (!select) return [];
+  const errors: CompileError[] = [];
+  const fileOnly = (['containers', 'pods', 'labels'] as const).filter((key) => select[key] !== undefined);
+  const sources = select.sources ? new Set(select.sources) : undefined;
+  if (sources && !sources.has('file') && fileOnly.length > 0) {
+    errors.push({ segments: ['spec', 'select', fileOnly[0] as string], reason: `only streams read from files have ${fileOnly.join(' and ')}, but sources is [${[...sources].join(', ')}]: this pipeline could never run` });
+  }
+  if (sources && !sources.has('sdk') && select.apps) {
+    errors.push({ segments: ['spec', 'select', 'apps'], reason: `only SDK streams have apps, but sources is [${[...sources].join(', ')}]: this pipeline could never run` });
+  }
+  if (!sources && select.apps && fileOnly.length > 0) {
+    errors.push({ segments: ['spec', 'select', 'apps'], reason: `apps (SDK streams) and ${fileOnly.join(' and ')} (file streams) can never both match: this pipeline could never run` });
+  }
+  return errors;
 }

@@ -148,6 +148,18 @@ test("a document the index's mapping refuses is caught before apply", async () =
   assert.match(refused.json().errors[0].reason, /would be rejected by logs\..*\.typed: document_parsing_exception|mapper_parsing_exception/);
 });
 
+test('validate checks without applying anything', async () => {
+  const validate = (body: string) =>
+    service.http.inject({ method: 'POST', url: `/v1/tenants/${tenant}/validate`, headers: { authorization: `Bearer ${tokens[tenant]}`, 'content-type': 'application/yaml' }, payload: body });
+  const ok = await validate(manifest((t) => t.replace('name: checkout-api', 'name: only-validated')));
+  assert.equal(ok.statusCode, 200, ok.body);
+  assert.deepEqual(ok.json(), { valid: true });
+  const bad = await validate(manifest((t) => t.replace('select:', 'selct:')));
+  assert.equal(bad.statusCode, 422);
+  assert.equal(bad.json().errors[0].path, 'spec.selct');
+  assert.equal((await get(`/v1/tenants/${tenant}/pipelines/only-validated`)).statusCode, 404, 'nothing was applied');
+});
+
 test('tokens: none is 401, another tenant is 403 and changes nothing, admin may act for all', async () => {
   assert.equal((await put(manifest(), { token: '' })).statusCode, 401);
   assert.equal((await put(manifest(), { token: 'wrong-token-wrong-token' })).statusCode, 401);

@@ -2,22 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Condition } from '../spec/condition.js';
 import { compileCondition, type Predicate } from './condition.js';
-import { compileTenantRegex } from './regex.js';
+import { compilerUnderTest } from './testing.js';
 import type { CompileError } from './types.js';
 
-const env = { regex: compileTenantRegex };
 const at = ['spec', 'filter', 1, 'drop'];
+const { compiles: predicate, errorsOf } = compilerUnderTest(compileCondition, at);
 
-function predicate(condition: unknown): Predicate {
-  const result = compileCondition(condition as Condition, at, env);
-  assert.ok(result.ok, JSON.stringify(!result.ok && result.errors));
-  return result.value;
-}
-function errorsOf(condition: unknown): CompileError[] {
-  const result = compileCondition(condition as Condition, at, env);
-  assert.equal(result.ok, false, 'expected a compile error');
-  return result.ok ? [] : [...result.errors];
-}
 const holds = (condition: unknown, record: Record<string, unknown>) => predicate(condition)(record);
 
 test('equals: strict, with numbers meeting numeric strings and booleans meeting "true"/"false"', () => {

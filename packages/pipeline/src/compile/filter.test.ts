@@ -2,22 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FilterStep } from '../spec/steps.js';
 import { compileFilterStep, fnv1a } from './filter.js';
-import { compileTenantRegex } from './regex.js';
+import { compilerUnderTest } from './testing.js';
 import type { CompiledStep, CompileError } from './types.js';
 
-const env = { regex: compileTenantRegex };
 const at = ['spec', 'filter', 1];
+const { compiles: step, errorsOf } = compilerUnderTest(compileFilterStep, at);
 
-function step(spec: unknown): CompiledStep {
-  const result = compileFilterStep(spec as FilterStep, at, env);
-  assert.ok(result.ok, JSON.stringify(!result.ok && result.errors));
-  return result.value;
-}
-function errorsOf(spec: unknown): CompileError[] {
-  const result = compileFilterStep(spec as FilterStep, at, env);
-  assert.equal(result.ok, false);
-  return result.ok ? [] : [...result.errors];
-}
 
 test('drop drops the records the condition holds for; keep drops the others', () => {
   const drop = step({ drop: { field: 'level', in: ['debug', 'trace'] } });

@@ -1,3 +1,4 @@
+import { textOf } from './text.js';
 import type { Static } from '@sinclair/typebox';
 import type { FilterStep, SampleFilter } from '../spec/steps.js';
 import { compileCondition, compileField, exactlyOne } from './condition.js';
@@ -30,7 +31,7 @@ function compileSample(spec: Static<typeof SampleFilter>, at: Path): Compiled<Co
   if (key) {
     const get = key.get;
     // Hashing the key value (not counting) keeps every record of one trace together, across processes too.
-    return compiled((record) => (fnv1a(keyText(get(record))) / TWO_TO_32 < rate ? undefined : 'drop'));
+    return compiled((record) => (fnv1a(textOf(get(record))) / TWO_TO_32 < rate ? undefined : 'drop'));
   }
   // Counting keeps exactly the rate with no randomness, so tests and replays see the same records.
   let acc = 0;
@@ -42,17 +43,6 @@ function compileSample(spec: Static<typeof SampleFilter>, at: Path): Compiled<Co
   });
 }
 
-/** The text a key value hashes as; never throws (String() on a record object could call a non-function `toString`). */
-export function keyText(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (value === undefined || value === null) return '';
-  if (typeof value !== 'object') return String(value);
-  try {
-    return JSON.stringify(value) ?? '';
-  } catch {
-    return '';
-  }
-}
 
 /** FNV-1a, 32-bit, over the UTF-8 bytes of `text` (as other tools hash the same trace id), without encoding to a buffer. */
 export function fnv1a(text: string): number {

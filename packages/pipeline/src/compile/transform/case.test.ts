@@ -1,17 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TransformStep } from '../../spec/steps.js';
-import { compileTenantRegex } from '../regex.js';
+import { compilerUnderTest, testEnv } from '../testing.js';
 import type { CompiledStep, Fields } from '../types.js';
 import { compileTransformStep } from './index.js';
 
-const env = { regex: compileTenantRegex };
 const at = ['spec', 'transform', 2];
-function step(spec: unknown): CompiledStep {
-  const result = compileTransformStep(spec as TransformStep, at, env);
-  assert.ok(result.ok, JSON.stringify(!result.ok && result.errors));
-  return result.value;
-}
+const { compiles: step } = compilerUnderTest(compileTransformStep, at);
 
 test('lowercase and uppercase change strings only', () => {
   const record: Fields = { level: 'WARN', http: { method: 'get' }, n: 5, o: { A: 'B' }, nil: null };
@@ -24,7 +19,7 @@ test('lowercase and uppercase change strings only', () => {
 });
 
 test('case compile errors point at the bad entry', () => {
-  const result = compileTransformStep({ uppercase: { fields: ['ok', '__proto__'] } } as TransformStep, at, env);
+  const result = compileTransformStep({ uppercase: { fields: ['ok', '__proto__'] } } as TransformStep, at, testEnv);
   assert.equal(result.ok, false);
   assert.deepEqual(!result.ok && result.errors.map((e) => e.segments), [[...at, 'uppercase', 'fields', 1]]);
 });

@@ -1,17 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TransformStep } from '../../spec/steps.js';
-import { compileTenantRegex } from '../regex.js';
+import { compilerUnderTest, testEnv } from '../testing.js';
 import type { CompiledStep, StepOutcome } from '../types.js';
 import { compileTransformStep } from './index.js';
 
-const env = { regex: compileTenantRegex };
 const at = ['spec', 'transform', 5];
-function step(spec: unknown): CompiledStep {
-  const result = compileTransformStep(spec as TransformStep, at, env);
-  assert.ok(result.ok, JSON.stringify(!result.ok && result.errors));
-  return result.value;
-}
+const { compiles: step } = compilerUnderTest(compileTransformStep, at);
 /** The converted value of `x`, or the failure. */
 function convert(type: string, x: unknown): unknown {
   const record = { x };
@@ -72,7 +67,7 @@ test('an absent field is left absent; shown values are cut at 100 characters', (
 });
 
 test('convert compile errors', () => {
-  const result = compileTransformStep({ convert: { field: '__proto__', type: 'date' } } as unknown as TransformStep, at, env);
+  const result = compileTransformStep({ convert: { field: '__proto__', type: 'date' } } as unknown as TransformStep, at, testEnv);
   assert.equal(result.ok, false);
   assert.deepEqual(!result.ok && result.errors, [
     { segments: [...at, 'convert', 'field'], reason: '"__proto__" is not allowed: __proto__, prototype and constructor would reach the object prototype' },

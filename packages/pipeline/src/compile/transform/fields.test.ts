@@ -2,22 +2,12 @@ import { visible } from '../visible.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TransformStep } from '../../spec/steps.js';
-import { compileTenantRegex } from '../regex.js';
+import { compilerUnderTest } from '../testing.js';
 import type { CompiledStep, CompileError, Fields } from '../types.js';
 import { compileTransformStep } from './index.js';
 
-const env = { regex: compileTenantRegex };
 const at = ['spec', 'transform', 3];
-function step(spec: unknown): CompiledStep {
-  const result = compileTransformStep(spec as TransformStep, at, env);
-  assert.ok(result.ok, JSON.stringify(!result.ok && result.errors));
-  return result.value;
-}
-function errorsOf(spec: unknown): CompileError[] {
-  const result = compileTransformStep(spec as TransformStep, at, env);
-  assert.equal(result.ok, false);
-  return result.ok ? [] : [...result.errors];
-}
+const { compiles: step, errorsOf } = compilerUnderTest(compileTransformStep, at);
 const run = (spec: unknown, record: Fields): Fields => {
   assert.equal(step(spec)(record), undefined);
   return visible(record);

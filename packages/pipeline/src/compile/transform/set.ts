@@ -1,3 +1,4 @@
+import { textOf } from '../text.js';
 import type { TransformStep } from '../../spec/steps.js';
 import { compileField } from '../condition.js';
 import { fieldAccess, safeFieldPath } from '../field-path.js';
@@ -64,24 +65,13 @@ export function compileTemplate(text: string, at: Path, errors: ErrorCollector):
   if (fields.length === 0) return undefined;
   const tail = text.slice(position);
   const [first, only] = [literals[0] ?? '', fields[0]];
-  if (fields.length === 1 && only) return (record) => first + shown(only(record)) + tail;
+  if (fields.length === 1 && only) return (record) => first + textOf(only(record)) + tail;
   return (record) => {
     let out = '';
-    for (let i = 0; i < fields.length; i++) out += (literals[i] as string) + shown((fields[i] as (r: Fields) => unknown)(record));
+    for (let i = 0; i < fields.length; i++) out += (literals[i] as string) + textOf((fields[i] as (r: Fields) => unknown)(record));
     return out + tail;
   };
 }
 
-/** How a field value reads inside text; never throws (JSON.stringify can on very deep objects). */
-export function shown(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (value === undefined || value === null) return '';
-  if (typeof value !== 'object') return String(value);
-  try {
-    return JSON.stringify(value) ?? '';
-  } catch {
-    return '';
-  }
-}
 
 const quoted = (text: string): string => JSON.stringify(text.length > 100 ? `${text.slice(0, 100)}…` : text);

@@ -5,3 +5,6 @@ export { PIPELINES_TOPIC, STATUS_TOPIC, tenantTopics, platformTopics, ensureTopi
 export type { TenantTopicOptions } from './topics.js';
 export { CompactedTopicView } from './compacted-view.js';
 export type { CompactedTopicViewOptions } from './compacted-view.js';
+export { DEAD_LETTER_HEADERS, deadLetterMessage, readDeadLetter } from './dead-letter.js';
+export type { DeadLetterCause, DeadLetterClass } from './dead-letter.js';
+export { PartitionProgress } from './partition-progress.js';

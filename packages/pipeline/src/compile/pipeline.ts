@@ -27,6 +27,8 @@ export type PipelineOutcome =
 export interface PipelineProgram {
   readonly tenant: string;
   readonly name: string;
+  /** The accepted version this program was compiled from (0 outside the control plane). */
+  readonly version: number;
   readonly priority: number;
   /** Whether this pipeline's `select` takes records of that stream. */
   readonly selects: StreamMatcher;
@@ -96,6 +98,7 @@ function program(
   return {
     tenant,
     name,
+    version: settings.version,
     priority: manifest.spec.priority ?? 0,
     selects: compileSelect(manifest.spec.select),
     run(input) {

@@ -1,0 +1,14 @@
+import { Command } from 'commander';
+import { runProcessor } from '@tributary/processor';
+import type { CliContext } from '../context.js';
+
+/** `tributary processor`: one member of the group that runs tenants' pipelines into Elasticsearch. */
+export function processorCommand(ctx: CliContext): Command {
+  return new Command('processor')
+    .description('run a processor (KAFKA_BROKERS, ELASTICSEARCH_URL, optional SCHEMA_REGISTRY_URL) until SIGTERM; start more to scale')
+    .option('--group <id>', 'consumer group', 'tributary-processor')
+    .option('--concurrency <n>', 'partitions processed at once', '4')
+    .action(async (flags: { group: string; concurrency: string }) => {
+      process.exitCode = await runProcessor(ctx.env, flags);
+    });
+}

@@ -37,6 +37,6 @@ export function createKafka(options: KafkaOptions, logger: Logger): Kafka {
     connectionTimeout: options.connectionTimeout ?? 3000,
     requestTimeout: options.requestTimeout ?? 30000,
     logLevel: logLevel.WARN,
-    logCreator: pinoLogCreator(logger.child({ component: 'kafkajs' })),
+    logCreator: pinoLogCreator(logger.child({ library: 'kafkajs' })),
   });
 }

@@ -3,6 +3,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { ControlPlane } from '@tributary/control-plane';
+import { createKafka } from '@tributary/kafka';
+import { Processor } from '@tributary/processor';
+import { DemoProducer } from './demo-producer.js';
 import { runInForeground, type BackgroundState } from '@tributary/testkit';
 import type { CliContext } from '../context.js';
 import { engineOptions, withEngineFlags, type EngineFlags } from './engine-flags.js';
@@ -20,7 +23,7 @@ interface Services {
  */
 export function upCommand(ctx: CliContext): Command {
   return withEngineFlags(new Command('up'))
-    .description('run the whole stack locally (engines, control plane, a demo pipeline) until Ctrl-C, and print where to look')
+    .description('run the whole stack locally (engines, control plane, processor, a demo tenant producing logs) until Ctrl-C, and print where to look')
     .option('--port <port>', 'control plane port (0 picks a free one)', '8080')
     .action(async (flags: EngineFlags & { port: string }) => {
       let services: Services | undefined;
@@ -44,7 +47,22 @@ export function upCommand(ctx: CliContext): Command {
           await controlPlane.start();
           services = { controlPlane: controlPlane.address, adminToken };
           await applyDemo(controlPlane.address, adminToken, ctx);
-          return () => controlPlane.stop();
+          const brokers = (state.env['KAFKA_BROKERS'] ?? '').split(',');
+          const processor = new Processor({
+            brokers,
+            elasticsearchUrl: state.env['ELASTICSEARCH_URL'] ?? '',
+            schemaRegistryUrl: state.env['SCHEMA_REGISTRY_URL'],
+            topicRefreshMs: 2000,
+            logger: ctx.logger,
+          });
+          await processor.start();
+          const demo = new DemoProducer(createKafka({ brokers, clientId: 'tributary-demo' }, ctx.logger));
+          await demo.start();
+          return async () => {
+            await demo.stop();
+            await processor.stop();
+            await controlPlane.stop();
+          };
         },
         onReady: (state) => ctx.out.write(banner(state, flags.stateDir, services)),
       });
@@ -70,7 +88,13 @@ function banner(state: BackgroundState, stateDir: string, services: Services | u
   const es = state.env['ELASTICSEARCH_URL'];
   const registry = state.env['SCHEMA_REGISTRY_URL'];
   if (services) {
-    lines.push('', 'Services:', `  control plane   ${services.controlPlane}  (admin token ${services.adminToken})`);
+    lines.push(
+      '',
+      'Services:',
+      `  control plane   ${services.controlPlane}  (admin token ${services.adminToken})`,
+      '  processor       group tributary-processor',
+      '  demo producer   tenant payments, container api: a line a second, every 7th cut short',
+    );
   }
   lines.push('', 'Where to look:');
   if (services) {
@@ -82,7 +106,11 @@ function banner(state: BackgroundState, stateDir: string, services: Services | u
     );
   }
   if (kafka) lines.push(`  topics:     kcat -b ${kafka} -L`);
-  if (es) lines.push(`  indices:    curl -s '${es}/_cat/indices?v'`);
+  if (es) {
+    lines.push(`  documents:  curl -s '${es}/logs.payments.*/_search?sort=@timestamp:desc&size=3&pretty'`);
+    lines.push(`  indices:    curl -s '${es}/_cat/indices?v'`);
+  }
+  if (kafka) lines.push(`  dead letters: kcat -b ${kafka} -C -t dlq.payments -e -f '%h %s\\n'`);
   if (registry) lines.push(`  schemas:    curl -s ${registry}/subjects`);
   lines.push(`  variables:  ${stateDir}/engines.env (source it to point other shells here)`, '', 'Press Ctrl-C to stop everything.', '');
   return lines.join('\n');

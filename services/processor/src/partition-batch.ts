@@ -1,7 +1,7 @@
 import type { Client } from '@elastic/elasticsearch';
 import type { Message, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { bulkWrite, type BulkItem } from '@tributary/elasticsearch';
+import { bulkWrite, retry, type BulkItem } from '@tributary/elasticsearch';
 import { deadLetterMessage } from '@tributary/kafka';
 import type { Handled, RecordHandler, SourceRecord } from './record-handler.js';
 
@@ -38,16 +38,13 @@ export async function processBatch(records: readonly SourceRecord[], deps: Batch
   const counts = { indexed: 0, dropped: 0, deadLettered: 0, retries: 0 };
   const handled: Array<{ record: SourceRecord; result: Handled }> = [];
   for (const record of records) {
-    let result = await deps.handler.handle(record);
-    let delay = deps.backoff.initialMs;
-    while (result.kind === 'retry') {
-      if (!deps.active()) return { acknowledged: false, ...counts };
-      counts.retries++;
-      deps.logger.warn({ topic: record.topic, partition: record.partition, offset: record.offset, reason: result.reason }, 'record waits for a dependency');
-      await pause(delay, deps);
-      delay = Math.min(delay * 2, deps.backoff.maxMs);
-      result = await deps.handler.handle(record);
-    }
+    const result = await untilSettled(deps, counts, { topic: record.topic, partition: record.partition, offset: record.offset }, async () => {
+      const handled = await deps.handler.handle(record);
+      // The record is fine; something it needs (the schema registry) is not: wait, don't dead-letter.
+      if (handled.kind === 'retry') throw new Error(handled.reason);
+      return handled;
+    });
+    if (result === ABANDONED) return { acknowledged: false, ...counts };
     handled.push({ record, result });
   }
 
@@ -60,9 +57,7 @@ export async function processBatch(records: readonly SourceRecord[], deps: Batch
   }
 
   let pending = writes;
-  let delay = deps.backoff.initialMs;
-  while (pending.length > 0) {
-    if (!deps.active()) return { acknowledged: false, ...counts };
+  const written = await untilSettled(deps, counts, { documents: writes.length }, async () => {
     const results = await bulkWrite(deps.elasticsearch, pending.map((w) => w.item));
     const again: typeof pending = [];
     results.forEach((result, i) => {
@@ -70,34 +65,13 @@ export async function processBatch(records: readonly SourceRecord[], deps: Batch
       if (!write) return;
       if (result.status === 'stored') counts.indexed++;
       else if (result.status === 'retry') again.push(write);
-      else {
-        deadLetters.push({
-          topic: `dlq.${write.tenant}`,
-          message: deadLetterMessage(
-            { key: write.record.key, value: write.record.value, headers: write.record.headers },
-            {
-              // An item Elasticsearch refused (mapping) or a request it can never take (an _id too long).
-              class: result.class === 'mapping' ? 'mapping' : 'rejected',
-              message: result.reason,
-              pipeline: write.pipeline,
-              version: write.version,
-              topic: write.record.topic,
-              partition: write.record.partition,
-              offset: write.record.offset,
-              firstFailure: (deps.now?.() ?? new Date()).toISOString(),
-            },
-          ),
-        });
-      }
+      else deadLetters.push({ topic: `dlq.${write.tenant}`, message: refused(write, result.class, result.reason, deps) });
     });
-    if (again.length > 0) {
-      counts.retries++;
-      deps.logger.warn({ documents: again.length, reason: results.find((r) => r.status === 'retry')?.reason }, 'Elasticsearch asked us to retry; backing off');
-      await pause(delay, deps);
-      delay = Math.min(delay * 2, deps.backoff.maxMs);
-    }
     pending = again;
-  }
+    // Only what Elasticsearch asked to retry goes again; what it took or refused is settled.
+    if (again.length > 0) throw new Error(`Elasticsearch asked to retry ${again.length} documents: ${results.find((r) => r.status === 'retry')?.reason ?? ''}`);
+  });
+  if (written === ABANDONED) return { acknowledged: false, ...counts };
 
   if (deadLetters.length > 0) {
     const byTopic = new Map<string, Message[]>();
@@ -109,11 +83,63 @@ export async function processBatch(records: readonly SourceRecord[], deps: Batch
   return { acknowledged: true, ...counts };
 }
 
-/** Waits with jitter, heartbeating, and wakes early when the partition goes away. */
+const ABANDONED = Symbol('abandoned');
+
+/**
+ * Runs `attempt` until it succeeds, with the one retry helper's backoff, for as long as the
+ * partition is ours: waits heartbeat, so the group keeps us, and end early when it isn't.
+ */
+async function untilSettled<T>(deps: BatchDeps, counts: { retries: number }, context: Record<string, unknown>, attempt: () => Promise<T>): Promise<T | typeof ABANDONED> {
+  const abandoned = new AbortController();
+  try {
+    return await retry(
+      async () => {
+        if (!deps.active()) {
+          abandoned.abort();
+          throw new Error('partition revoked or processor stopping');
+        }
+        return attempt();
+      },
+      {
+        initialMs: deps.backoff.initialMs,
+        maxMs: deps.backoff.maxMs,
+        signal: abandoned.signal,
+        sleep: (ms) => pause(ms, deps),
+        onRetry: ({ error, delayMs }) => {
+          counts.retries++;
+          deps.logger.warn({ ...context, reason: (error as Error).message, delayMs }, 'waiting to retry');
+        },
+      },
+    );
+  } catch (err) {
+    if (abandoned.signal.aborted) return ABANDONED;
+    throw err;
+  }
+}
+
+/** Waits, heartbeating, and wakes early when the partition goes away. */
 async function pause(ms: number, deps: BatchDeps): Promise<void> {
-  const until = Date.now() + ms * (0.8 + Math.random() * 0.4);
+  const until = Date.now() + ms;
   while (Date.now() < until && deps.active()) {
     await new Promise((resolve) => setTimeout(resolve, Math.min(500, until - Date.now())));
     await deps.heartbeat().catch(() => undefined);
   }
+}
+
+/** The dead letter of a document Elasticsearch refused. */
+function refused(write: { record: SourceRecord; tenant: string; pipeline: string; version: number }, cls: 'mapping' | 'request', reason: string, deps: BatchDeps): Message {
+  return deadLetterMessage(
+    { key: write.record.key, value: write.record.value, headers: write.record.headers },
+    {
+      // Refused by the index's mapping, or a request Elasticsearch can never take (an _id too long).
+      class: cls === 'mapping' ? 'mapping' : 'rejected',
+      message: reason,
+      pipeline: write.pipeline,
+      version: write.version,
+      topic: write.record.topic,
+      partition: write.record.partition,
+      offset: write.record.offset,
+      firstFailure: (deps.now?.() ?? new Date()).toISOString(),
+    },
+  );
 }

@@ -3,7 +3,7 @@ import { parseBrokers } from '@tributary/kafka';
 import { Processor } from './processor.js';
 
 /** Runs a processor until SIGINT/SIGTERM; the only place that reads its environment. */
-export async function runProcessor(env: NodeJS.ProcessEnv, flags: { group?: string; concurrency?: string }): Promise<number> {
+export async function runProcessor(env: NodeJS.ProcessEnv, flags: { group?: string; concurrency?: string; metricsPort?: string; host?: string }): Promise<number> {
   const logger = createLogger({ name: 'processor', level: env['LOG_LEVEL'] });
   let processor: Processor;
   try {
@@ -12,12 +12,16 @@ export async function runProcessor(env: NodeJS.ProcessEnv, flags: { group?: stri
     if (!elasticsearchUrl) throw new Error('ELASTICSEARCH_URL is not set');
     const concurrency = Number(flags.concurrency ?? 4);
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`--concurrency ${flags.concurrency}: expected a positive integer`);
+    const metricsPort = Number(flags.metricsPort ?? 9090);
+    if (!/^\d+$/.test(flags.metricsPort ?? '9090') || metricsPort > 65535) throw new Error(`--metrics-port ${flags.metricsPort}: not a port number (0 picks a free one)`);
     processor = new Processor({
       brokers,
       elasticsearchUrl,
       schemaRegistryUrl: env['SCHEMA_REGISTRY_URL'] || undefined,
       groupId: flags.group ?? 'tributary-processor',
       concurrency,
+      metricsPort,
+      host: flags.host ?? '0.0.0.0',
       logger,
     });
   } catch (err) {
@@ -34,7 +38,7 @@ export async function runProcessor(env: NodeJS.ProcessEnv, flags: { group?: stri
   });
   try {
     await processor.start();
-    logger.info('processor running');
+    logger.info({ metrics: processor.metricsAddress }, 'processor running');
   } catch (err) {
     logger.fatal({ err }, 'processor failed to start');
     await processor.stop().catch(() => undefined);

@@ -8,7 +8,8 @@ export function processorCommand(ctx: CliContext): Command {
     .description('run a processor (KAFKA_BROKERS, ELASTICSEARCH_URL, optional SCHEMA_REGISTRY_URL) until SIGTERM; start more to scale')
     .option('--group <id>', 'consumer group', 'tributary-processor')
     .option('--concurrency <n>', 'partitions processed at once', '4')
-    .action(async (flags: { group: string; concurrency: string }) => {
+    .option('--metrics-port <port>', 'port of /healthz, /readyz and /metrics (0 picks a free one)', '9090')
+    .action(async (flags: { group: string; concurrency: string; metricsPort: string }) => {
       process.exitCode = await runProcessor(ctx.env, flags);
     });
 }

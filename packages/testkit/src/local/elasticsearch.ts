@@ -81,6 +81,8 @@ export async function startElasticsearch(ctx: LocalContext): Promise<RunningEngi
       // A parent's JVM options (e.g. a developer's) would leak into the server.
       JAVA_TOOL_OPTIONS: '',
       ES_JAVA_OPTS: '',
+      // The launcher JVM writes its own temp files; keep them in the run dir, not /tmp.
+      CLI_JAVA_OPTS: `-Djava.io.tmpdir=${join(dir, 'tmp')}`,
     },
     logFile: join(dir, 'elasticsearch.out'),
     ...(owner ?? {}),

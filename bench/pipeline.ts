@@ -8,24 +8,9 @@
  * Target (issue 4): ≥ 500 000 records/s for json + timestamp + level + filter + rename + redact.
  */
 import { checkManifests, serializeDocument, type PipelineInput } from '@tributary/pipeline';
+import { benchManifest } from './manifest.js';
 
-const MANIFEST = `
-apiVersion: tributary.dev/v1alpha1
-kind: LoggingPipeline
-metadata: { name: checkout-api, namespace: payments }
-spec:
-  parse:
-    - json: { field: message }
-    - timestamp: { field: time, format: rfc3339 }
-    - level: { field: level }
-  filter:
-    - drop: { field: log.level, in: [debug, trace] }
-  transform:
-    - rename: { from: msg, to: message }
-    - redact: { fields: [password], patterns: [card], keepLast: 4 }
-  output:
-    elasticsearch: { index: "checkout-{%Y.%m.%d}" }
-`;
+const MANIFEST = benchManifest('payments');
 
 const records = Number(process.argv[2] ?? 1_000_000);
 const { pipelines, errors } = checkManifests(MANIFEST, { file: 'bench' });

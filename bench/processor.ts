@@ -22,6 +22,7 @@ import { createKafka, ensureTopics, tenantTopics } from '@tributary/kafka';
 import { checkManifests, serializeDocument, type PipelineProgram } from '@tributary/pipeline';
 import { Processor } from '@tributary/processor';
 import { startEngines, type EngineInfo } from '@tributary/testkit';
+import { benchManifest } from './manifest.js';
 
 // Not every kafkajs export is visible to ESM's static analysis of CommonJS: read it off the module.
 const { CompressionTypes } = kafkajs;
@@ -50,24 +51,7 @@ const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const say = (line: string): void => console.log(`[bench] ${line}`);
 
-// The manifest of bench/pipeline.ts, in the bench tenant's namespace (no select: every stream).
-const MANIFEST = `
-apiVersion: tributary.dev/v1alpha1
-kind: LoggingPipeline
-metadata: { name: ${PIPELINE}, namespace: ${tenant} }
-spec:
-  parse:
-    - json: { field: message }
-    - timestamp: { field: time, format: rfc3339 }
-    - level: { field: level }
-  filter:
-    - drop: { field: log.level, in: [debug, trace] }
-  transform:
-    - rename: { from: msg, to: message }
-    - redact: { fields: [password], patterns: [card], keepLast: 4 }
-  output:
-    elasticsearch: { index: "checkout-{%Y.%m.%d}" }
-`;
+const MANIFEST = benchManifest(tenant, PIPELINE);
 
 process.on('unhandledRejection', (err) => {
   console.error('[bench] unhandled rejection:', err);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { InvalidRetryOptionsError, PermanentError, retry, type RetryOptions } from './retry.js';
+import { InvalidRetryOptionsError, PermanentError, retry, retryDelay, type RetryOptions } from './retry.js';
 
 /** Records every delay instead of waiting, so tests take no real time. */
 function fakeTime(): { delays: number[]; sleep: NonNullable<RetryOptions['sleep']> } {
@@ -200,4 +200,12 @@ test('contradictory or out-of-range options fail fast with a coded error', () =>
   for (const options of [{ retries: -1 }, { retries: 1.5 }, { initialMs: -1 }, { initialMs: 200, maxMs: 100 }, { factor: 0.5 }, { jitter: 1.5 }, { maxMs: Infinity }] as RetryOptions[]) {
     assert.throws(() => retry(task, options), (err) => err instanceof InvalidRetryOptionsError && err.code === 'TRIBUTARY_INVALID_RETRY_OPTIONS', JSON.stringify(options));
   }
+});
+
+test('retryDelay grows like retry’s waits, is capped, jittered downwards, and checks its options', () => {
+  const none = { initialMs: 100, maxMs: 1000, jitter: 0 };
+  assert.deepEqual([1, 2, 3, 4, 5].map((n) => retryDelay(n, none)), [100, 200, 400, 800, 1000]);
+  assert.equal(retryDelay(0, none), 100, 'retry numbers start at 1');
+  assert.equal(retryDelay(3, { initialMs: 100, maxMs: 1000, jitter: 0.5, random: () => 0.999999 }), 200);
+  assert.throws(() => retryDelay(1, { initialMs: 10, maxMs: 5 }), InvalidRetryOptionsError);
 });

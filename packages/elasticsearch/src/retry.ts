@@ -70,6 +70,15 @@ export function retry<T>(task: (attempt: number, bail: Bail) => Promise<T>, opti
   return run(task, options, resolved);
 }
 
+/**
+ * The delay before retry number `retryNumber` (1-based), with the same defaults, growth and
+ * jitter as `retry`: for loops that can't be written as one `retry` call (a queue that
+ * retries some of its items). Invalid options throw `InvalidRetryOptionsError`.
+ */
+export function retryDelay(retryNumber: number, options: Pick<RetryOptions, 'initialMs' | 'maxMs' | 'factor' | 'jitter' | 'random'> = {}): number {
+  return backoffDelay(Math.max(1, retryNumber), (options.random ?? Math.random)(), resolveOptions(options));
+}
+
 /** The delay before retry number `retryNumber` (1-based) for a random draw `r` in [0, 1). */
 function backoffDelay(retryNumber: number, r: number, { initialMs, maxMs, factor, jitter }: Resolved): number {
   const base = Math.min(maxMs, initialMs * factor ** (retryNumber - 1));

@@ -5,8 +5,8 @@ import { parseTenant } from '@tributary/tenant';
 /** Where a record ended: its `outcome` label on `tributary_processor_records_out_total`. */
 export type RecordOutcome = 'indexed' | 'duplicate' | 'dropped' | 'dead_lettered';
 
-/** What a retry waited for: a record the schema registry couldn't decode yet, or an Elasticsearch bulk. */
-export type RetryKind = 'decode' | 'bulk';
+/** What a retry waited for: a record the schema registry couldn't decode yet, an Elasticsearch bulk, or a produce to dlq.<tenant>. */
+export type RetryKind = 'decode' | 'bulk' | 'dead_letter';
 
 /** Bulk request latency, seconds: 5 ms … 30 s (the request timeout). */
 export const BULK_SECONDS_BUCKETS: readonly number[] = Object.freeze([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]);
@@ -38,7 +38,7 @@ export class ProcessorMetrics {
   });
   readonly retries = new Counter({
     name: 'tributary_processor_retries_total',
-    help: 'Waits before another attempt: decode (the schema registry did not answer) or bulk (Elasticsearch asked to retry or was unreachable)',
+    help: 'Waits before another attempt: decode (the schema registry did not answer), bulk (Elasticsearch asked to retry or was unreachable), dead_letter (Kafka did not take dead letters)',
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
@@ -48,21 +48,37 @@ export class ProcessorMetrics {
     buckets: [...BULK_SECONDS_BUCKETS],
     registers: [this.registry],
   });
-  readonly batchesAbandoned = new Counter({
-    name: 'tributary_processor_batches_abandoned_total',
-    help: 'Batches given up uncommitted because the partition was revoked or the processor was stopping',
+  readonly bulkDocuments = new Histogram({
+    name: 'tributary_processor_bulk_documents',
+    help: 'Documents per _bulk request (documents of every partition and tenant share a request)',
+    buckets: [1, 10, 100, 500, 1000, 2500, 5000, 10000],
+    registers: [this.registry],
+  });
+  readonly recordsAbandoned = new Counter({
+    name: 'tributary_processor_records_abandoned_total',
+    help: 'Records given up uncommitted because their partition was revoked or the processor was stopping: fetched again by the partition\'s next owner',
     labelNames: ['tenant'] as const,
+    registers: [this.registry],
+  });
+  readonly pausedPartitions = new Gauge({
+    name: 'tributary_processor_paused_partitions',
+    help: 'Partitions not fetched because they, or their tenant, hold as many bytes in flight as they may (backpressure)',
+    registers: [this.registry],
+  });
+  readonly inFlightBytes = new Gauge({
+    name: 'tributary_processor_in_flight_bytes',
+    help: 'Bytes of records fetched and not yet settled or abandoned (record values and their documents)',
     registers: [this.registry],
   });
   readonly consumerLag = new Gauge({
     name: 'tributary_processor_consumer_lag',
-    help: 'Records between the high watermark and the next record to process, per assigned partition, as of the last fetch',
+    help: 'Records between the high watermark (as of the last fetch) and the committed offset, per assigned partition: what a restart would have to process again or still has to process',
     labelNames: ['topic', 'partition'] as const,
     registers: [this.registry],
   });
   readonly waitingPartitions = new Gauge({
     name: 'tributary_processor_waiting_partitions',
-    help: 'Partitions currently waiting before a retry (backpressure: their fetching waits too)',
+    help: 'Partitions whose batch waits: the process holds all the bytes in flight it may, or the schema registry does not answer (fetching waits too)',
     registers: [this.registry],
   });
   readonly inFlightRecords = new Gauge({

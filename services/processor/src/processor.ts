@@ -2,14 +2,17 @@ import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Client } from '@elastic/elasticsearch';
 import type { FastifyInstance } from 'fastify';
 import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { createElasticsearch } from '@tributary/elasticsearch';
-import { CompactedTopicView, createKafka, ensureTopics, platformTopics, PIPELINES_TOPIC } from '@tributary/kafka';
+import { createElasticsearch, retryDelay } from '@tributary/elasticsearch';
+import { CompactedTopicView, createKafka, deadLetterMessage, ensureTopics, PartitionProgress, platformTopics, PIPELINES_TOPIC } from '@tributary/kafka';
 import { PipelineRegistry } from '@tributary/pipeline';
 import { createProcessorHttp, type Readiness } from './http.js';
-import { ProcessorMetrics } from './metrics.js';
-import { processBatch } from './partition-batch.js';
-import { RecordHandler, type SourceRecord } from './record-handler.js';
+import { BulkWriter, type WriteOutcome } from './bulk-writer.js';
+import { DeadLetterSender } from './dead-letter-sender.js';
+import { DEFAULT_IN_FLIGHT_LIMITS, InFlightBudget, type InFlightLimits } from './in-flight.js';
+import { ProcessorMetrics, tenantOfTopic, type RecordOutcome } from './metrics.js';
+import { RecordHandler, type Handled, type SourceRecord } from './record-handler.js';
 
 export interface ProcessorOptions {
   readonly brokers: readonly string[];
@@ -28,6 +31,26 @@ export interface ProcessorOptions {
    */
   readonly sessionTimeoutMs?: number;
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  /** Only these tenants' topics are consumed; default every `logs.<tenant>` topic. */
+  readonly tenants?: readonly string[] | undefined;
+  /** How documents are grouped into `_bulk` requests; see `BulkWriter`. */
+  readonly bulk?: {
+    readonly maxBytes?: number | undefined;
+    readonly maxDocuments?: number | undefined;
+    readonly lingerMs?: number | undefined;
+    readonly maxInFlight?: number | undefined;
+  };
+  /** Bytes in flight per process, tenant and partition; see `InFlightBudget`. */
+  readonly inFlight?: Partial<InFlightLimits> | undefined;
+  /**
+   * CPU time one partition's batch may take before the rest of it is left for the next fetch,
+   * ms; default 100. Bounds how long an expensive pipeline keeps the other partitions waiting.
+   */
+  readonly batchTimeBudgetMs?: number;
+  /** How soon acknowledged records are committed, ms; default 250. Shorter means less work repeated after a rebalance. */
+  readonly commitIntervalMs?: number;
+  /** How long `stop()` lets work in flight finish before abandoning it (uncommitted, fetched again by the next owner), ms; default 10 000. */
+  readonly shutdownTimeoutMs?: number;
   /** Port of `/healthz`, `/readyz` and `/metrics`; 0 picks a free one; undefined serves no HTTP. */
   readonly metricsPort?: number | undefined;
   /** Address the HTTP server binds; default 0.0.0.0. */
@@ -37,11 +60,44 @@ export interface ProcessorOptions {
 
 const LOGS_TOPIC = /^logs\.[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
+/** What this member holds of one partition in one group generation. */
+interface PartitionState {
+  readonly topic: string;
+  readonly partition: number;
+  readonly tenant: string;
+  readonly key: string;
+  readonly progress: PartitionProgress;
+  paused: boolean;
+  /** As of the last fetch. */
+  highWatermark: bigint;
+}
+
+/**
+ * One group generation of one consumer: the partitions it was given and the work begun for
+ * them. When it ends (rebalance, re-subscription, stop) its work still in flight is
+ * abandoned: nothing of it is committed any more, and the next owner fetches it again from
+ * the last commit.
+ */
+interface Generation {
+  active: boolean;
+  readonly partitions: Map<string, PartitionState>;
+  /** Paused partitions by tenant, to resume when the tenant drains. */
+  readonly paused: Map<string, Set<PartitionState>>;
+  readonly consumer: Consumer | undefined;
+}
+
+const ENDED: Generation = { active: false, partitions: new Map(), paused: new Map(), consumer: undefined };
+
 /**
  * The processor: one member of the `tributary-processor` group. It reads every
  * `logs.<tenant>` topic, runs each record through the tenant's current pipeline (hot-
  * reloaded from `tributary.pipelines`), writes Elasticsearch or `dlq.<tenant>`, and commits
- * a batch's offsets only after all of it is acknowledged.
+ * each partition up to the last record before which everything is acknowledged.
+ *
+ * A fetched batch is only decoded and run here; its documents join the `BulkWriter`'s
+ * shared bulks and the batch returns, so fetching, the pipelines and several bulks overlap.
+ * Bytes in flight are bounded per partition and tenant (pause) and per process (stop
+ * fetching).
  */
 export class Processor {
   private readonly kafka: Kafka;
@@ -49,6 +105,11 @@ export class Processor {
   private readonly registry = new PipelineRegistry();
   private readonly counters = new ProcessorMetrics();
   private readonly logger: Logger;
+  private readonly budget: InFlightBudget;
+  private readonly backoff: { readonly initialMs: number; readonly maxMs: number };
+  private writer: BulkWriter;
+  private deadLetters: DeadLetterSender | undefined;
+  private generation: Generation = ENDED;
   private http: FastifyInstance | undefined;
   private url: string | undefined;
   /** The current consumer has joined its group and not crashed, stopped or disconnected since. */
@@ -62,6 +123,9 @@ export class Processor {
   private topics: string[] = [];
   private refresher: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> = Promise.resolve();
+  private commitTimer: NodeJS.Timeout | undefined;
+  private committing: Promise<void> | undefined;
+  /** False while stopping: batches fetched from now on are left unprocessed. */
   private running = false;
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
@@ -71,6 +135,18 @@ export class Processor {
     this.kafka = createKafka({ brokers: options.brokers, clientId: 'tributary-processor' }, this.logger);
     this.elasticsearch = createElasticsearch({ url: options.elasticsearchUrl, maxRetries: 0, requestTimeout: 30_000 });
     this.registry.onChange((change) => this.counters.pipelineChanged(change));
+    this.budget = new InFlightBudget({ ...DEFAULT_IN_FLIGHT_LIMITS, ...definedOnly(options.inFlight ?? {}) });
+    this.backoff = options.backoff ?? { initialMs: 200, maxMs: 30_000 };
+    this.writer = new BulkWriter({
+      elasticsearch: this.elasticsearch,
+      maxBulkBytes: options.bulk?.maxBytes,
+      maxBulkDocuments: options.bulk?.maxDocuments,
+      lingerMs: options.bulk?.lingerMs,
+      maxInFlightBulks: options.bulk?.maxInFlight,
+      backoff: this.backoff,
+      logger: this.logger,
+      metrics: this.counters,
+    });
   }
 
   /** The pipelines in force, as this instance sees them. */
@@ -116,6 +192,7 @@ export class Processor {
     await ensureTopics(this.admin, platformTopics());
     this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await this.producer.connect();
+    this.deadLetters = new DeadLetterSender({ producer: this.producer, backoff: this.backoff, logger: this.logger, metrics: this.counters });
     this.view = new CompactedTopicView({
       kafka: this.kafka,
       topic: PIPELINES_TOPIC,
@@ -140,7 +217,8 @@ export class Processor {
   }
 
   private async logsTopics(): Promise<string[]> {
-    return (await (this.admin as Admin).listTopics()).filter((t) => LOGS_TOPIC.test(t)).sort();
+    const wanted = this.options.tenants ? new Set(this.options.tenants.map((t) => `logs.${t}`)) : undefined;
+    return (await (this.admin as Admin).listTopics()).filter((t) => LOGS_TOPIC.test(t) && (!wanted || wanted.has(t))).sort();
   }
 
   private async refreshTopics(): Promise<void> {
@@ -148,7 +226,9 @@ export class Processor {
     const topics = await this.logsTopics();
     if (topics.join() === this.topics.join()) return;
     this.logger.info({ added: topics.filter((t) => !this.topics.includes(t)) }, 'new tenant topics: re-subscribing');
-    // Offsets are committed per acknowledged batch, so leaving and rejoining loses nothing.
+    // Commit what is acknowledged; the rest is fetched again after the rejoin (stored once, thanks to the ids).
+    await this.commit();
+    this.endGeneration();
     await this.consumer?.disconnect();
     if (!this.running) return;
     try {
@@ -167,6 +247,8 @@ export class Processor {
     const consumer = this.kafka.consumer({
       groupId: this.options.groupId ?? 'tributary-processor',
       maxBytesPerPartition: 1024 * 1024,
+      // A fetch returns as soon as there is data; this only bounds how long stop() waits for an idle one.
+      maxWaitTimeInMs: 1000,
       sessionTimeout,
       // Heartbeats well inside the session, and a rebalance that doesn't wait a minute for a dead member.
       heartbeatInterval: Math.max(500, Math.floor(sessionTimeout / 5)),
@@ -174,9 +256,15 @@ export class Processor {
     });
     this.consumer = consumer;
     this.consumerRunning = false;
+    consumer.on(consumer.events.REBALANCING, () => {
+      if (this.consumer === consumer) this.endGeneration();
+    });
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       if (this.consumer !== consumer) return;
       this.consumerRunning = true;
+      // kafkajs fetches from the committed offsets again after every join: start afresh.
+      this.endGeneration();
+      this.generation = { active: true, partitions: new Map(), paused: new Map(), consumer };
       // The lag of partitions another member now has is theirs to report.
       this.counters.retainPartitions(payload.memberAssignment);
     });
@@ -187,6 +275,7 @@ export class Processor {
     consumer.on(consumer.events.DISCONNECT, down);
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       down();
+      if (this.consumer === consumer) this.endGeneration();
       if (this.running) this.logger.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
     });
     await consumer.connect();
@@ -197,51 +286,238 @@ export class Processor {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.concurrency ?? 4,
-      eachBatch: (payload) => this.eachBatch(payload, handler, consumer),
+      eachBatch: (payload) => this.eachBatch(payload, handler),
     });
   }
 
-  private async eachBatch(payload: EachBatchPayload, handler: RecordHandler, consumer: Consumer): Promise<void> {
+  /** Abandons the current generation's work in flight, and resumes what it paused. */
+  private endGeneration(): void {
+    const ended = this.generation;
+    if (!ended.active) return;
+    ended.active = false;
+    this.generation = ENDED;
+    for (const states of ended.paused.values()) {
+      for (const state of states) {
+        // kafkajs keeps a pause across rebalances; the next generation decides afresh.
+        ended.consumer?.resume([{ topic: state.topic, partitions: [state.partition] }]);
+        this.counters.pausedPartitions.dec();
+      }
+    }
+    ended.paused.clear();
+    this.writer.abandonInactive();
+  }
+
+  /**
+   * Decodes and runs one fetched batch and hands its outcomes on; returns without waiting
+   * for Elasticsearch, so the next fetch overlaps the bulks. Waits only when the process
+   * holds all it may in flight: then nothing more should be fetched.
+   */
+  private async eachBatch(payload: EachBatchPayload, handler: RecordHandler): Promise<void> {
     const { batch } = payload;
-    const first = batch.messages[0]?.offset;
+    const gen = this.generation;
+    const tenant = tenantOfTopic(batch.topic);
+    const first = batch.messages[0];
+    if (!this.running || !gen.active || tenant === undefined) return;
     if (first === undefined) {
       this.counters.setLag(batch.topic, batch.partition, batch.offsetLag());
       return;
     }
-    // Everything from this batch's first record on is still to be processed.
-    this.counters.setLag(batch.topic, batch.partition, BigInt(batch.highWatermark) - BigInt(first));
-    const records: SourceRecord[] = batch.messages.map((m) => ({ topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key, value: m.value, headers: m.headers }));
-    const log = this.logger.child({ topic: batch.topic, partition: batch.partition });
-    const result = await processBatch(records, {
-      handler,
-      elasticsearch: this.elasticsearch,
-      producer: this.producer as Producer,
-      logger: log,
-      backoff: this.options.backoff ?? { initialMs: 200, maxMs: 30_000 },
-      heartbeat: payload.heartbeat,
-      active: () => this.running && payload.isRunning() && !payload.isStale(),
-      metrics: this.counters,
-    });
-    if (!result.acknowledged) {
-      log.info('batch abandoned uncommitted: partition revoked or stopping');
-      return;
+    const active = (): boolean => gen.active && payload.isRunning() && !payload.isStale();
+    if (this.budget.full() && !(await this.waitWhile(() => this.budget.full(), active, payload))) return;
+
+    const key = `${batch.topic}/${batch.partition}`;
+    let state = gen.partitions.get(key);
+    if (!state) {
+      state = { topic: batch.topic, partition: batch.partition, tenant, key, progress: new PartitionProgress(first.offset), paused: false, highWatermark: 0n };
+      gen.partitions.set(key, state);
     }
-    const last = batch.messages[batch.messages.length - 1]?.offset as string;
+    state.highWatermark = BigInt(batch.highWatermark);
+    this.counters.setLag(batch.topic, batch.partition, state.highWatermark - BigInt(first.offset));
+
+    const deadline = performance.now() + (this.options.batchTimeBudgetMs ?? 100);
+    let last: string | undefined;
+    let begun = 0;
+    for (const message of batch.messages) {
+      // An expensive pipeline or a big batch: leave the rest for the next fetch, let the other partitions in.
+      if (last !== undefined && performance.now() > deadline) break;
+      const record: SourceRecord = { topic: batch.topic, partition: batch.partition, offset: message.offset, key: message.key, value: message.value, headers: message.headers };
+      let handled = await handler.handle(record);
+      for (let attempt = 1; handled.kind === 'retry'; attempt++) {
+        this.counters.retries.inc({ kind: 'decode' });
+        this.logger.warn({ topic: batch.topic, partition: batch.partition, offset: message.offset, reason: handled.reason }, 'cannot decode yet: waiting');
+        const until = Date.now() + retryDelay(attempt, this.backoff);
+        if (!(await this.waitWhile(() => Date.now() < until, active, payload))) break;
+        handled = await handler.handle(record);
+      }
+      if (handled.kind === 'retry' || !active()) break;
+      state.progress.begin(message.offset);
+      begun++;
+      this.dispatch(handled, record, state, gen);
+      last = message.offset;
+    }
+    if (begun > 0) this.counters.recordsIn.inc({ tenant }, begun);
+    // Only the current generation may move kafkajs's fetch position: a later one fetches from the commit.
+    if (last === undefined || !gen.active) return;
     payload.resolveOffset(last);
-    await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(BigInt(last) + 1n) }]);
-    this.counters.setLag(batch.topic, batch.partition, batch.offsetLag());
-    log.debug({ ...result, offset: last }, 'batch committed');
+    // Offsets after the last record (transaction markers) need no work: the commit may pass them.
+    if (last === batch.messages[batch.messages.length - 1]?.offset) state.progress.passed(batch.lastOffset());
+    if (!state.paused && this.budget.shouldPause(tenant, key)) {
+      payload.pause();
+      state.paused = true;
+      let paused = gen.paused.get(tenant);
+      if (!paused) gen.paused.set(tenant, (paused = new Set()));
+      paused.add(state);
+      this.counters.pausedPartitions.inc();
+    }
+    this.scheduleCommit();
   }
 
-  /** Stops fetching, lets the batch in progress finish or abandons it, leaves the group. */
+  /** Sends one record's outcome on its way; `settle` runs once it is final. */
+  private dispatch(handled: Handled, record: SourceRecord, state: PartitionState, gen: Generation): void {
+    const bytes = (record.value?.length ?? 0) + (handled.kind === 'index' ? handled.body.length : 0);
+    this.budget.add(state.tenant, state.key, bytes);
+    this.counters.inFlightBytes.inc(bytes);
+    this.counters.inFlightRecords.inc();
+    const active = (): boolean => gen.active;
+    const settle = (outcome: RecordOutcome | undefined): void => {
+      this.budget.remove(state.tenant, state.key, bytes);
+      this.counters.inFlightBytes.dec(bytes);
+      this.counters.inFlightRecords.dec();
+      if (outcome === undefined) this.counters.recordsAbandoned.inc({ tenant: state.tenant });
+      else this.counters.recordsOut.inc({ tenant: state.tenant, outcome });
+      if (!gen.active) return;
+      if (outcome !== undefined) {
+        state.progress.complete(record.offset);
+        this.scheduleCommit();
+      }
+      this.resumeDrained(gen, state.tenant);
+    };
+    switch (handled.kind) {
+      case 'index':
+        this.writer.write({
+          tenant: state.tenant,
+          item: { index: handled.index, id: handled.id, body: handled.body, op: handled.op },
+          active,
+          done: (outcome: WriteOutcome) => {
+            if (outcome.status === 'stored') return settle(outcome.duplicate ? 'duplicate' : 'indexed');
+            if (outcome.status === 'abandoned') return settle(undefined);
+            (this.deadLetters as DeadLetterSender).send({
+              tenant: state.tenant,
+              topic: `dlq.${state.tenant}`,
+              class: outcome.class,
+              message: deadLetterMessage(
+                { key: record.key, value: record.value, headers: record.headers },
+                // Refused by the index's mapping, or a request Elasticsearch can never take (an _id too long).
+                { class: outcome.class, message: outcome.reason, pipeline: handled.pipeline, version: handled.version, topic: record.topic, partition: record.partition, offset: record.offset, firstFailure: new Date().toISOString() },
+              ),
+              active,
+              done: (durable) => settle(durable ? 'dead_lettered' : undefined),
+            });
+          },
+        });
+        return;
+      case 'deadLetter':
+        (this.deadLetters as DeadLetterSender).send({ tenant: state.tenant, topic: handled.topic, class: handled.class, message: handled.message, active, done: (durable) => settle(durable ? 'dead_lettered' : undefined) });
+        return;
+      case 'drop':
+        return settle('dropped');
+      case 'skip':
+      case 'retry':
+        // Not a tenant record (eachBatch only runs on logs.<tenant>), or still undecodable: nothing to write.
+        return settle(undefined);
+    }
+  }
+
+  /** Resumes the tenant's paused partitions that drained below half their limits. */
+  private resumeDrained(gen: Generation, tenant: string): void {
+    const paused = gen.paused.get(tenant);
+    if (!paused) return;
+    for (const state of paused) {
+      if (!this.budget.mayResume(tenant, state.key)) continue;
+      paused.delete(state);
+      state.paused = false;
+      this.counters.pausedPartitions.dec();
+      gen.consumer?.resume([{ topic: state.topic, partitions: [state.partition] }]);
+    }
+    if (paused.size === 0) gen.paused.delete(tenant);
+  }
+
+  /** Waits while `condition` holds, heartbeating; false when the work is no longer wanted. */
+  private async waitWhile(condition: () => boolean, active: () => boolean, payload: EachBatchPayload): Promise<boolean> {
+    this.counters.waitingPartitions.inc();
+    try {
+      while (condition()) {
+        if (!active() || !this.running) return false;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        // A rebalance surfaces here as an error: let kafkajs see it and rejoin.
+        await payload.heartbeat();
+      }
+      return active() && this.running;
+    } finally {
+      this.counters.waitingPartitions.dec();
+    }
+  }
+
+  private scheduleCommit(): void {
+    if (this.commitTimer) return;
+    this.commitTimer = setTimeout(() => {
+      this.commitTimer = undefined;
+      void this.commit();
+    }, this.options.commitIntervalMs ?? 250);
+  }
+
+  /** Commits every partition of the current generation whose acknowledged run moved. */
+  private async commit(): Promise<void> {
+    await this.committing;
+    const gen = this.generation;
+    if (!gen.active || !gen.consumer) return;
+    const due: Array<{ state: PartitionState; offset: string }> = [];
+    for (const state of gen.partitions.values()) {
+      const offset = state.progress.committable();
+      if (offset !== undefined) due.push({ state, offset });
+    }
+    if (due.length === 0) return;
+    this.committing = (async () => {
+      try {
+        await (gen.consumer as Consumer).commitOffsets(due.map(({ state, offset }) => ({ topic: state.topic, partition: state.partition, offset })));
+        for (const { state, offset } of due) {
+          state.progress.markCommitted(offset);
+          if (gen.active) this.counters.setLag(state.topic, state.partition, state.highWatermark - BigInt(offset));
+        }
+      } catch (err) {
+        // A rebalance or a coordinator move: the next generation starts from what was committed before.
+        this.logger.info({ err, partitions: due.length }, 'commit failed: the acknowledged records will be fetched again');
+      } finally {
+        this.committing = undefined;
+      }
+    })();
+    await this.committing;
+  }
+
+  /**
+   * Stops fetching, lets the work in flight finish (up to `shutdownTimeoutMs`), commits
+   * what is acknowledged, abandons the rest uncommitted, and leaves the group.
+   */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       await this.starting?.catch(() => undefined);
-      this.running = false;
       try {
         if (this.refresher) clearInterval(this.refresher);
         await this.refreshing.catch(() => undefined);
-        await this.consumer?.disconnect();
+        this.running = false;
+        const consumer = this.consumer;
+        if (consumer && this.topics.length > 0) consumer.pause(this.topics.map((topic) => ({ topic })));
+        const timeoutMs = this.options.shutdownTimeoutMs ?? 10_000;
+        const drained = await this.writer.idle(timeoutMs);
+        if (!drained) this.logger.warn({ pending: this.writer.pending, timeoutMs }, 'stopping with documents still in flight: they stay uncommitted and are fetched again');
+        await this.idleDeadLetters(timeoutMs);
+        if (this.commitTimer) clearTimeout(this.commitTimer);
+        this.commitTimer = undefined;
+        await this.commit();
+        this.endGeneration();
+        this.writer.stop();
+        this.deadLetters?.stop();
+        await consumer?.disconnect();
         this.consumerRunning = false;
         this.counters.retainPartitions();
         await this.view?.stop();
@@ -249,10 +525,20 @@ export class Processor {
         await this.admin?.disconnect();
         await this.elasticsearch.close();
       } finally {
-        // Last, so /metrics can be read while the batch in progress drains; /readyz says "stopping".
+        // Last, so /metrics can be read while the work in flight drains; /readyz says "stopping".
         await this.http?.close();
       }
     })();
     return this.stopping;
   }
+
+  private async idleDeadLetters(timeoutMs: number): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while ((this.deadLetters?.pending ?? 0) > 0 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Drops keys set to undefined, so they don't override defaults in a spread. */
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

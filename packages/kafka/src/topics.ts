@@ -11,17 +11,34 @@ export interface TenantTopicOptions {
   readonly replicationFactor?: number;
   /** How long raw records and dead letters are kept; default 7 days. */
   readonly retentionMs?: number;
+  /** Largest record batch `logs.<tenant>` accepts, bytes; default 1 MiB (Kafka's own default). */
+  readonly maxMessageBytes?: number;
 }
+
+/**
+ * Room `dlq.<tenant>` has beyond `logs.<tenant>` for the dead-letter headers: any record
+ * that got into the logs topic can be dead-lettered byte for byte. Without it, one large
+ * record would stop its partition: the processor never drops a record it can't park.
+ */
+export const DEAD_LETTER_HEADROOM_BYTES = 64 * 1024;
 
 /** The topic definitions a tenant needs: its logs topic and its dead-letter topic. */
 export function tenantTopics(tenant: string, options: TenantTopicOptions = {}): ITopicConfig[] {
   const names = tenantNames(tenant);
   const retention = String(options.retentionMs ?? 7 * 24 * 3600 * 1000);
-  return [names.logsTopic, names.deadLetterTopic].map((topic) => ({
+  const maxMessageBytes = options.maxMessageBytes ?? 1024 * 1024;
+  if (!Number.isSafeInteger(maxMessageBytes) || maxMessageBytes < 1024) throw new RangeError(`maxMessageBytes must be a whole number ≥ 1024, got ${maxMessageBytes}`);
+  return [
+    { topic: names.logsTopic, maxBytes: maxMessageBytes },
+    { topic: names.deadLetterTopic, maxBytes: maxMessageBytes + DEAD_LETTER_HEADROOM_BYTES },
+  ].map(({ topic, maxBytes }) => ({
     topic,
     numPartitions: options.partitions ?? 3,
     replicationFactor: options.replicationFactor ?? 1,
-    configEntries: [{ name: 'retention.ms', value: retention }],
+    configEntries: [
+      { name: 'retention.ms', value: retention },
+      { name: 'max.message.bytes', value: String(maxBytes) },
+    ],
   }));
 }
 

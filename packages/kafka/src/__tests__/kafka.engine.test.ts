@@ -4,7 +4,7 @@ import { CompressionTypes, type Admin, type Kafka } from 'kafkajs';
 import { pino } from 'pino';
 import { testEngines, uniqueName } from '@tributary/testkit';
 import { tenantNames } from '@tributary/tenant';
-import { createKafka, ensureTopics, platformTopics, tenantTopics, PIPELINES_TOPIC } from '../index.js';
+import { createKafka, DEAD_LETTER_HEADROOM_BYTES, ensureTopics, platformTopics, tenantTopics, PIPELINES_TOPIC } from '../index.js';
 
 const logger = pino({ level: 'silent' });
 let kafka: Kafka;
@@ -32,6 +32,15 @@ test("creates a tenant's logs and dead-letter topics once", async () => {
     resources: [{ type: 2 /* TOPIC */, name: `dlq.${tenant}`, configNames: ['retention.ms'] }],
   });
   assert.equal(configs.resources[0]?.configEntries[0]?.configValue, '3600000');
+
+  // Whatever got into logs.<tenant> fits into dlq.<tenant> with the dead-letter headers.
+  const limits = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: [`logs.${tenant}`, `dlq.${tenant}`].map((name) => ({ type: 2 /* TOPIC */, name, configNames: ['max.message.bytes'] })),
+  });
+  const limit = (name: string): number => Number(limits.resources.find((r) => r.resourceName === name)?.configEntries[0]?.configValue);
+  assert.equal(limit(`logs.${tenant}`), 1024 * 1024);
+  assert.equal(limit(`dlq.${tenant}`), 1024 * 1024 + DEAD_LETTER_HEADROOM_BYTES);
 });
 
 test('platform topics are compacted', async () => {

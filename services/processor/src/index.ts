@@ -12,4 +12,5 @@ export { ProcessorMetrics, BULK_SECONDS_BUCKETS, tenantOfTopic } from './metrics
 export type { RecordOutcome, RetryKind } from './metrics.js';
 export { createProcessorHttp } from './http.js';
 export type { Readiness, ProcessorHttpDeps } from './http.js';
-export { runProcessor } from './main.js';
+export { runProcessor, processorOptions, parseSize, parseCount, InvalidFlagError } from './main.js';
+export type { ProcessorFlags } from './main.js';

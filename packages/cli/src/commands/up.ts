@@ -15,6 +15,8 @@ const DEMO_MANIFEST = fileURLToPath(new URL('../../../pipeline/examples/checkout
 interface Services {
   readonly controlPlane: string;
   readonly adminToken: string;
+  /** Base URL of the processor's /metrics, /healthz and /readyz. */
+  processor?: string;
 }
 
 /**
@@ -53,9 +55,12 @@ export function upCommand(ctx: CliContext): Command {
             elasticsearchUrl: state.env['ELASTICSEARCH_URL'] ?? '',
             schemaRegistryUrl: state.env['SCHEMA_REGISTRY_URL'],
             topicRefreshMs: 2000,
+            metricsPort: 0,
+            host: '127.0.0.1',
             logger: ctx.logger,
           });
           await processor.start();
+          services.processor = processor.metricsAddress;
           const demo = new DemoProducer(createKafka({ brokers, clientId: 'tributary-demo' }, ctx.logger));
           await demo.start();
           return async () => {
@@ -92,7 +97,7 @@ function banner(state: BackgroundState, stateDir: string, services: Services | u
       '',
       'Services:',
       `  control plane   ${services.controlPlane}  (admin token ${services.adminToken})`,
-      '  processor       group tributary-processor',
+      `  processor       group tributary-processor, ${services.processor ?? ''}/metrics`,
       '  demo producer   tenant payments, container api: a line a second, every 7th cut short',
     );
   }

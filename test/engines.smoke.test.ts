@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import kafkajs from 'kafkajs';
 import { pino } from 'pino';
 import { createKafka, ensureTopics, tenantTopics } from '@tributary/kafka';
 import { tenantNames } from '@tributary/tenant';
@@ -36,6 +37,43 @@ test('kcat, a client that is not ours, lists the broker and our topics', { skip:
   const metadata = execFileSync('kcat', ['-b', engines.brokers.join(','), '-L', '-t', `logs.${tenant}`], { encoding: 'utf8' });
   assert.match(metadata, /1 brokers:/);
   assert.match(metadata, new RegExp(`topic "logs\\.${tenant}" with 2 partitions`));
+});
+
+test('LZ4 batches interoperate: what kcat (librdkafka) compresses we read, and what we compress kcat reads', { skip: !kcat && !process.env['CI'] && 'kcat not installed' }, async () => {
+  const topic = `logs.${uniqueName('lz4')}`;
+  const kafka = createKafka({ brokers: engines.brokers, clientId: 'smoke-lz4' }, pino({ level: 'silent' }));
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, [{ topic, numPartitions: 1, replicationFactor: 1 }]);
+  await admin.disconnect();
+  const theirs = Array.from({ length: 50 }, (_, i) => `from kcat ${i} ${'x'.repeat(i * 20)}`);
+  execFileSync('kcat', ['-b', engines.brokers.join(','), '-P', '-t', topic, '-z', 'lz4', '-X', 'linger.ms=50'], { input: theirs.join('\n') + '\n' });
+  const producer = kafka.producer();
+  await producer.connect();
+  const ours = Array.from({ length: 50 }, (_, i) => `from kafkajs ${i} ${'y'.repeat(i * 20)}`);
+  await producer.send({ topic, compression: kafkajs.CompressionTypes.LZ4, messages: ours.map((value) => ({ value })) });
+  await producer.disconnect();
+
+  const consumer = kafka.consumer({ groupId: uniqueName('lz4-reader') });
+  const read: string[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await new Promise<void>((resolve, reject) => {
+    const timeout = setTimeout(() => reject(new Error(`read ${read.length} of 100 records`)), 20_000);
+    void consumer.run({
+      eachMessage: async ({ message }) => {
+        read.push(String(message.value));
+        if (read.length === 100) {
+          clearTimeout(timeout);
+          resolve();
+        }
+      },
+    });
+  });
+  await consumer.disconnect();
+  assert.deepEqual(read, [...theirs, ...ours]);
+  const kcatRead = execFileSync('kcat', ['-b', engines.brokers.join(','), '-C', '-t', topic, '-o', 'beginning', '-e', '-q'], { encoding: 'utf8' });
+  assert.deepEqual(kcatRead.trim().split('\n'), [...theirs, ...ours]);
 });
 
 test('curl reads Elasticsearch cluster health', () => {

@@ -378,40 +378,44 @@ async function produceAll(producer: Producer, topic: string, messages: readonly 
   return Date.now() - started;
 }
 
+/**
+ * Every 100 ms, searches for the ids in `sentAt` and moves each one found into `latencies`
+ * (now − sent), until sending is over and every id was found; fails 60 s after the last send.
+ */
+async function untilSearchable(es: Client, index: string, sentAt: Map<string, number>, latencies: number[], sending: () => boolean, what: string): Promise<void> {
+  let lastSendDone = Number.POSITIVE_INFINITY;
+  let pollError = '';
+  for (;;) {
+    if (!sending() && lastSendDone === Number.POSITIVE_INFINITY) lastSendDone = Date.now();
+    const ids = [...sentAt.keys()];
+    if (ids.length > 0) {
+      try {
+        const found = await es.search({ index, size: ids.length, _source: false, query: { terms: { _id: ids } } });
+        const now = Date.now();
+        for (const hit of found.hits.hits) {
+          const sent = sentAt.get(hit._id as string);
+          if (sent === undefined) continue;
+          latencies.push(now - sent);
+          sentAt.delete(hit._id as string);
+        }
+        pollError = '';
+      } catch (err) {
+        pollError = ` (last search failed: ${(err as Error).message})`;
+      }
+    }
+    if (!sending() && sentAt.size === 0) return;
+    if (Date.now() > lastSendDone + 60_000) throw new Error(`${what}: ${sentAt.size} records not searchable 60 s after the last send${pollError}`);
+    await sleep(100);
+  }
+}
+
 /** One record at a time at TRICKLE_PER_SECOND; each one's time from send to showing up in a search. */
 async function trickle(producer: Producer, es: Client, topic: string, program: PipelineProgram): Promise<number[]> {
   const random = prng(7);
   const sentAt = new Map<string, number>();
   const latencies: number[] = [];
   let sending = true;
-  let pollError = '';
   const index = `logs.${tenant}.checkout-*`;
-
-  const poll = async (): Promise<void> => {
-    let lastSendDone = Number.POSITIVE_INFINITY;
-    for (;;) {
-      if (!sending && lastSendDone === Number.POSITIVE_INFINITY) lastSendDone = Date.now();
-      const ids = [...sentAt.keys()];
-      if (ids.length > 0) {
-        try {
-          const found = await es.search({ index, size: ids.length, _source: false, query: { terms: { _id: ids } } });
-          const now = Date.now();
-          for (const hit of found.hits.hits) {
-            const sent = sentAt.get(hit._id as string);
-            if (sent === undefined) continue;
-            latencies.push(now - sent);
-            sentAt.delete(hit._id as string);
-          }
-          pollError = '';
-        } catch (err) {
-          pollError = ` (last search failed: ${(err as Error).message})`;
-        }
-      }
-      if (!sending && sentAt.size === 0) return;
-      if (Date.now() > lastSendDone + 60_000) throw new Error(`trickle: ${sentAt.size} of ${TRICKLE} records not searchable 60 s after the last send${pollError}`);
-      await sleep(100);
-    }
-  };
 
   const send = async (): Promise<void> => {
     try {
@@ -432,7 +436,7 @@ async function trickle(producer: Producer, es: Client, topic: string, program: P
     }
   };
 
-  await Promise.all([send(), poll()]);
+  await Promise.all([send(), untilSearchable(es, index, sentAt, latencies, () => sending, 'trickle')]);
   return latencies.sort((a, b) => a - b);
 }
 
@@ -500,26 +504,6 @@ async function seedLoad(producer: Producer, es: Client, topic: string, program: 
   let records = 0;
   let bytes = 0;
   let sending = true;
-  const poll = async (): Promise<void> => {
-    let lastSendDone = Number.POSITIVE_INFINITY;
-    for (;;) {
-      if (!sending && lastSendDone === Number.POSITIVE_INFINITY) lastSendDone = Date.now();
-      const ids = [...sentAt.keys()];
-      if (ids.length > 0) {
-        const found = await es.search({ index, size: ids.length, _source: false, query: { terms: { _id: ids } } }).catch(() => undefined);
-        const now = Date.now();
-        for (const hit of found?.hits.hits ?? []) {
-          const sent = sentAt.get(hit._id as string);
-          if (sent === undefined) continue;
-          latencies.push(now - sent);
-          sentAt.delete(hit._id as string);
-        }
-      }
-      if (!sending && sentAt.size === 0) return;
-      if (Date.now() > lastSendDone + 60_000) throw new Error(`seed load: ${sentAt.size} sampled records not searchable 60 s after the last send`);
-      await sleep(100);
-    }
-  };
   const send = async (): Promise<void> => {
     try {
       const started = Date.now();
@@ -550,7 +534,7 @@ async function seedLoad(producer: Producer, es: Client, topic: string, program: 
       sending = false;
     }
   };
-  await Promise.all([send(), poll()]);
+  await Promise.all([send(), untilSearchable(es, index, sentAt, latencies, () => sending, 'seed load')]);
   return { records, bytes, latencies: latencies.sort((a, b) => a - b) };
 }
 

@@ -24,17 +24,26 @@ export interface DeadLetterSenderOptions {
   readonly metrics?: ProcessorMetrics | undefined;
   /** Most letters per produce request; default 500. */
   readonly maxBatch?: number;
+  /**
+   * Called when producing to `topic` failed, before its letters are retried: e.g. to create
+   * a `dlq.<tenant>` that doesn't exist (a logs topic created by someone other than the
+   * control plane). Its own failure is logged and retried with the letters.
+   */
+  readonly onFailure?: (topic: string, error: unknown) => Promise<void>;
 }
 
 /**
  * Produces dead letters in batches (everything queued since the last request went out),
  * acks=all, retrying with backoff until Kafka takes them or they are no longer wanted. A
- * storm of failures is a few large requests, not one per record.
+ * storm of failures is a few large requests, not one per record. Each topic is produced
+ * and retried on its own: one tenant's missing or refusing `dlq.<tenant>` never holds
+ * back another tenant's dead letters.
  */
 export class DeadLetterSender {
   private queue: DeadLetter[] = [];
   private sending = false;
-  private failures = 0;
+  /** Consecutive failures and when to try again, per topic. */
+  private readonly failing = new Map<string, { failures: number; retryAt: number }>();
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
 
@@ -65,40 +74,56 @@ export class DeadLetterSender {
   private flush(): void {
     this.timer = undefined;
     if (this.sending || this.stopped) return;
-    const batch: DeadLetter[] = [];
+    const now = Date.now();
+    const byTopic = new Map<string, DeadLetter[]>();
     const kept: DeadLetter[] = [];
+    let taken = 0;
     for (const letter of this.queue) {
-      if (!letter.active()) letter.done(false);
-      else if (batch.length < (this.options.maxBatch ?? 500)) batch.push(letter);
-      else kept.push(letter);
+      if (!letter.active()) {
+        letter.done(false);
+        continue;
+      }
+      const backoff = this.failing.get(letter.topic);
+      if ((backoff && backoff.retryAt > now) || taken >= (this.options.maxBatch ?? 500)) {
+        kept.push(letter);
+        continue;
+      }
+      const letters = byTopic.get(letter.topic);
+      if (letters) letters.push(letter);
+      else byTopic.set(letter.topic, [letter]);
+      taken++;
     }
     this.queue = kept;
-    if (batch.length === 0) return;
+    if (byTopic.size === 0) return this.wakeForRetry();
     this.sending = true;
-    void this.produce(batch).finally(() => {
+    void Promise.all([...byTopic].map(([topic, letters]) => this.produce(topic, letters))).finally(() => {
       this.sending = false;
-      if (this.queue.length > 0 && !this.timer && !this.stopped) this.timer = setTimeout(() => this.flush(), this.failures > 0 ? retryDelay(this.failures, this.options.backoff) : 0);
+      if (this.queue.length > 0 && !this.timer && !this.stopped) this.timer = setTimeout(() => this.flush(), 0);
     });
   }
 
-  private async produce(batch: DeadLetter[]): Promise<void> {
-    const byTopic = new Map<string, Message[]>();
-    for (const letter of batch) {
-      const messages = byTopic.get(letter.topic);
-      if (messages) messages.push(letter.message);
-      else byTopic.set(letter.topic, [letter.message]);
-    }
+  /** Nothing sendable now: come back when the first topic's backoff ends. */
+  private wakeForRetry(): void {
+    if (this.queue.length === 0 || this.timer || this.stopped) return;
+    const next = Math.min(...this.queue.map((letter) => this.failing.get(letter.topic)?.retryAt ?? 0));
+    this.timer = setTimeout(() => this.flush(), Math.max(0, next - Date.now()));
+  }
+
+  private async produce(topic: string, batch: DeadLetter[]): Promise<void> {
     try {
-      await this.options.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+      await this.options.producer.send({ topic, acks: -1, messages: batch.map((letter) => letter.message) });
     } catch (err) {
-      this.failures++;
+      const failures = (this.failing.get(topic)?.failures ?? 0) + 1;
+      const delayMs = retryDelay(failures, this.options.backoff);
+      this.failing.set(topic, { failures, retryAt: Date.now() + delayMs });
       this.options.metrics?.retries.inc({ kind: 'dead_letter' });
-      this.options.logger.warn({ err, letters: batch.length, topics: [...byTopic.keys()], consecutiveFailures: this.failures }, 'could not produce dead letters: retrying');
+      this.options.logger.warn({ err, topic, letters: batch.length, consecutiveFailures: failures, delayMs }, 'could not produce dead letters: retrying');
+      await this.options.onFailure?.(topic, err).catch((hookError: unknown) => this.options.logger.warn({ err: hookError, topic }, 'could not repair the dead-letter topic'));
       // Back to the front: they go first next time.
       this.queue = [...batch, ...this.queue];
       return;
     }
-    this.failures = 0;
+    this.failing.delete(topic);
     for (const letter of batch) {
       this.options.metrics?.deadLetters.inc({ tenant: letter.tenant, class: letter.class });
       letter.done(true);

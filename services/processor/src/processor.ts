@@ -5,7 +5,7 @@ import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { createElasticsearch, retryDelay } from '@tributary/elasticsearch';
-import { CompactedTopicView, createKafka, deadLetterMessage, ensureTopics, PartitionProgress, platformTopics, PIPELINES_TOPIC } from '@tributary/kafka';
+import { CompactedTopicView, createKafka, deadLetterMessage, ensureTopics, PartitionProgress, platformTopics, PIPELINES_TOPIC, tenantTopics } from '@tributary/kafka';
 import { PipelineRegistry } from '@tributary/pipeline';
 import { createProcessorHttp, type Readiness } from './http.js';
 import { BulkWriter, type WriteOutcome } from './bulk-writer.js';
@@ -192,7 +192,13 @@ export class Processor {
     await ensureTopics(this.admin, platformTopics());
     this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await this.producer.connect();
-    this.deadLetters = new DeadLetterSender({ producer: this.producer, backoff: this.backoff, logger: this.logger, metrics: this.counters });
+    this.deadLetters = new DeadLetterSender({
+      producer: this.producer,
+      backoff: this.backoff,
+      logger: this.logger,
+      metrics: this.counters,
+      onFailure: (topic) => this.repairDeadLetterTopic(topic),
+    });
     this.view = new CompactedTopicView({
       kafka: this.kafka,
       topic: PIPELINES_TOPIC,
@@ -214,6 +220,18 @@ export class Processor {
     }, this.options.topicRefreshMs ?? 10_000);
     this.refresher.unref();
     this.started = true;
+  }
+
+  /**
+   * A `logs.<tenant>` created by someone other than the control plane (a forwarder, a
+   * script) may have no `dlq.<tenant>`, and auto-creation is off on sane clusters: create it,
+   * rather than hold the tenant's failures forever.
+   */
+  private async repairDeadLetterTopic(topic: string): Promise<void> {
+    const tenant = topic.startsWith('dlq.') ? tenantOfTopic(`logs.${topic.slice('dlq.'.length)}`) : undefined;
+    if (!tenant || !this.admin) return;
+    const created = await ensureTopics(this.admin, tenantTopics(tenant).filter((t) => t.topic === topic));
+    if (created.length > 0) this.logger.warn({ tenant, topic }, 'the dead-letter topic did not exist: created it');
   }
 
   private async logsTopics(): Promise<string[]> {

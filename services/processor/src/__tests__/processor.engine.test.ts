@@ -204,3 +204,18 @@ test('a tenant topic created while running is consumed without a restart', async
   assert.equal(docs[0]?._id, 'late:1:0');
   await deleteIndices(`logs.${late}.*`);
 });
+
+test('a logs topic without its dead-letter topic gets one: the dead letter is parked, not lost or stuck', async () => {
+  const orphan = uniqueName('orphan');
+  const kafkaAdmin = kafka.admin();
+  await kafkaAdmin.connect();
+  // As a forwarder or a script would: only logs.<tenant>, no dlq.<tenant> (auto-creation is off).
+  await ensureTopics(kafkaAdmin, tenantTopics(orphan, { partitions: 1 }).filter((t) => t.topic.startsWith('logs.')));
+  assert.equal((await kafkaAdmin.listTopics()).includes(`dlq.${orphan}`), false);
+  await produce(`logs.${orphan}`, [Buffer.from([0x7b, 0xff, 0x7d])]);
+  await eventually('the processor to create the dead-letter topic', async () => ((await kafkaAdmin.listTopics()).includes(`dlq.${orphan}`) ? true : undefined), 60_000);
+  await kafkaAdmin.disconnect();
+  const [letter] = await deadLetters(`dlq.${orphan}`, 1);
+  assert.deepEqual(letter?.value, Buffer.from([0x7b, 0xff, 0x7d]));
+  assert.equal(String(letter?.headers['tributary.error.class']), 'decode');
+});

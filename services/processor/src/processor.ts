@@ -43,8 +43,10 @@ export interface ProcessorOptions {
   /** Bytes in flight per process, tenant and partition; see `InFlightBudget`. */
   readonly inFlight?: Partial<InFlightLimits> | undefined;
   /**
-   * CPU time one partition's batch may take before the rest of it is left for the next fetch,
-   * ms; default 100. Bounds how long an expensive pipeline keeps the other partitions waiting.
+   * Time the batches of one fetch may take together before the rest of each is left for the
+   * next fetch, ms; default 250. kafkajs fetches again only once every batch of a fetch is
+   * done, so this bounds how long an expensive pipeline holds back the other partitions'
+   * next fetch. (The rest is fetched again, so a budget far below a batch's cost wastes work.)
    */
   readonly batchTimeBudgetMs?: number;
   /** How soon acknowledged records are committed, ms; default 250. Shorter means less work repeated after a rebalance. */
@@ -57,6 +59,9 @@ export interface ProcessorOptions {
   readonly host?: string | undefined;
   readonly logger: Logger;
 }
+
+/** How long a batch runs before it lets the event loop turn (other batches, I/O), ms. */
+const YIELD_EVERY_MS = 10;
 
 const LOGS_TOPIC = /^logs\.[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -124,6 +129,8 @@ export class Processor {
   private refresher: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> = Promise.resolve();
   private commitTimer: NodeJS.Timeout | undefined;
+  /** When the batches of the current fetch must stop: set by its first batch, cleared by the next fetch. */
+  private fetchDeadline: number | undefined;
   private committing: Promise<void> | undefined;
   /** False while stopping: batches fetched from now on are left unprocessed. */
   private running = false;
@@ -274,6 +281,9 @@ export class Processor {
     });
     this.consumer = consumer;
     this.consumerRunning = false;
+    consumer.on(consumer.events.FETCH_START, () => {
+      if (this.consumer === consumer) this.fetchDeadline = undefined;
+    });
     consumer.on(consumer.events.REBALANCING, () => {
       if (this.consumer === consumer) this.endGeneration();
     });
@@ -352,12 +362,23 @@ export class Processor {
     state.highWatermark = BigInt(batch.highWatermark);
     this.counters.setLag(batch.topic, batch.partition, state.highWatermark - BigInt(first.offset));
 
-    const deadline = performance.now() + (this.options.batchTimeBudgetMs ?? 100);
+    const started = performance.now();
+    this.fetchDeadline ??= started + (this.options.batchTimeBudgetMs ?? 250);
+    const deadline = this.fetchDeadline;
+    let sliceEnd = started + YIELD_EVERY_MS;
     let last: string | undefined;
     let begun = 0;
     for (const message of batch.messages) {
+      const now = performance.now();
       // An expensive pipeline or a big batch: leave the rest for the next fetch, let the other partitions in.
-      if (last !== undefined && performance.now() > deadline) break;
+      if (last !== undefined && now > deadline) break;
+      if (now > sliceEnd) {
+        // Decoding never waits on I/O, so without this one batch would hold the event loop:
+        // other partitions' batches, bulk answers, heartbeats and /metrics all wait.
+        await new Promise((resolve) => setImmediate(resolve));
+        sliceEnd = performance.now() + YIELD_EVERY_MS;
+        if (!active()) break;
+      }
       const record: SourceRecord = { topic: batch.topic, partition: batch.partition, offset: message.offset, key: message.key, value: message.value, headers: message.headers };
       let handled = await handler.handle(record);
       for (let attempt = 1; handled.kind === 'retry'; attempt++) {

@@ -17,7 +17,7 @@ export function processorCommand(ctx: CliContext): Command {
     .option('--max-in-flight-bytes <size>', 'bytes in flight in this process; at the limit fetching stops (default 64MiB)')
     .option('--max-in-flight-bytes-per-tenant <size>', "bytes in flight of one tenant; at the limit its partitions pause (default 32MiB)")
     .option('--max-in-flight-bytes-per-partition <size>', 'bytes in flight of one partition; at the limit it pauses (default 8MiB)')
-    .option('--batch-time-budget-ms <ms>', "time one partition's batch may take before the rest waits for the next fetch (default 100)")
+    .option('--batch-time-budget-ms <ms>', "time one partition's batch may take before the rest waits for the next fetch (default 250)")
     .option('--shutdown-timeout-ms <ms>', 'on SIGTERM, how long work in flight may finish before it is left uncommitted (default 10000)')
     .action(async (flags: ProcessorFlags) => {
       process.exitCode = await runProcessor(ctx.env, flags);

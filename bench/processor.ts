@@ -455,7 +455,9 @@ interface ProcessorProcess {
 }
 
 function startProcessorProcess(brokers: readonly string[], elasticsearchUrl: string): ProcessorProcess {
-  const child = spawn(process.execPath, [CLI, 'processor', '--group', `bench-processor-${tenant}`, '--tenants', tenant, '--metrics-port', '0'], {
+  // BENCH_PROCESSOR_FLAGS: more flags for the processor, e.g. to compare bulk or in-flight settings.
+  const extra = (process.env['BENCH_PROCESSOR_FLAGS'] ?? '').split(/\s+/).filter((flag) => flag !== '');
+  const child = spawn(process.execPath, [CLI, 'processor', '--group', `bench-processor-${tenant}`, '--tenants', tenant, '--metrics-port', '0', ...extra], {
     env: { ...process.env, KAFKA_BROKERS: brokers.join(','), ELASTICSEARCH_URL: elasticsearchUrl, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -627,7 +629,7 @@ async function main(): Promise<void> {
     const started = Date.now();
     processor = startProcessorProcess(brokers, elasticsearchUrl);
     const proc = processor;
-    say(`processor started (pid ${proc.child.pid}, tributary processor --tenants ${tenant}); waiting for ${format(expected)} documents…`);
+    say(`processor started (pid ${proc.child.pid}, tributary processor --tenants ${tenant} ${process.env['BENCH_PROCESSOR_FLAGS'] ?? ''}); waiting for ${format(expected)} documents…`);
     const e2e = await waitForCount(es, processedIndex, expected, 300_000 + records, started).catch((err: unknown) => {
       throw new Error(`${(err as Error).message}\nprocessor output:\n${proc.output().slice(-4000)}`);
     });

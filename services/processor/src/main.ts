@@ -1,5 +1,5 @@
-import { createLogger } from '@tributary/logger';
 import { parseBrokers } from '@tributary/kafka';
+import { runService } from '@tributary/service';
 import { parseTenant } from '@tributary/tenant';
 import { Processor, type ProcessorOptions } from './processor.js';
 
@@ -96,31 +96,11 @@ function defined<K extends string>(key: K, value: number | undefined): Partial<R
 }
 
 /** Runs a processor until SIGINT/SIGTERM; the only place that reads its environment. */
-export async function runProcessor(env: NodeJS.ProcessEnv, flags: ProcessorFlags): Promise<number> {
-  const logger = createLogger({ name: 'processor', level: env['LOG_LEVEL'] });
-  let processor: Processor;
-  try {
-    processor = new Processor(processorOptions(env, flags, logger));
-  } catch (err) {
-    logger.fatal({ err }, 'invalid configuration');
-    return 2;
-  }
-  const stopped = new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals): void => {
-      logger.info({ signal }, 'stopping');
-      void processor.stop().then(resolve, resolve);
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+export function runProcessor(env: NodeJS.ProcessEnv, flags: ProcessorFlags): Promise<number> {
+  return runService({
+    name: 'processor',
+    env,
+    create: (logger) => new Processor(processorOptions(env, flags, logger)),
+    started: (processor, logger) => logger.info({ metrics: processor.metricsAddress }, 'processor running'),
   });
-  try {
-    await processor.start();
-    logger.info({ metrics: processor.metricsAddress }, 'processor running');
-  } catch (err) {
-    logger.fatal({ err }, 'processor failed to start');
-    await processor.stop().catch(() => undefined);
-    return 1;
-  }
-  await stopped;
-  return 0;
 }

@@ -11,7 +11,9 @@ before(() => {
   client = createElasticsearch({ url: testEngines().elasticsearchUrl });
 });
 after(async () => {
-  await client.indices.delete({ index: tenantIndexPattern(tenant) }).catch(() => undefined);
+  // Wildcard deletes are refused (action.destructive_requires_name): resolve the names first.
+  const found = await client.indices.get({ index: tenantIndexPattern(tenant), ignore_unavailable: true, allow_no_indices: true });
+  if (Object.keys(found).length > 0) await client.indices.delete({ index: Object.keys(found) });
   await client.close();
 });
 

@@ -29,7 +29,7 @@ export interface BulkWriterOptions {
   readonly maxBulkDocuments?: number;
   /** …or once the oldest queued document waited this long, ms; default 50. */
   readonly lingerMs?: number;
-  /** Bulk requests outstanding at once; default 4. */
+  /** Bulk requests outstanding at once; default 4 (plus one express bulk for quiet tenants). */
   readonly maxInFlightBulks?: number;
   /** Waits after a bulk Elasticsearch asked to retry (429, 5xx, timeout, unreachable), growing per consecutive failure. */
   readonly backoff: { readonly initialMs: number; readonly maxMs: number };
@@ -45,6 +45,9 @@ export interface BulkWriterOptions {
  *
  * Fairness: each tenant has its own queue and a bulk takes one document from each tenant in
  * turn, so a tenant with a deep backlog can't push another tenant's documents to the back.
+ * And when every bulk slot is taken, one more "express" bulk may go out with the documents
+ * of tenants that have none in flight: a quiet tenant doesn't wait for a busy tenant's
+ * bulks to finish before its own documents leave.
  */
 export class BulkWriter {
   private readonly queues = new Map<string, RequestQueue>();
@@ -55,6 +58,9 @@ export class BulkWriter {
   /** When the oldest queued document was queued: the linger clock. */
   private oldestQueuedAt = 0;
   private inFlight = 0;
+  /** Documents in flight per tenant; a tenant with none is served by the express bulk. */
+  private readonly tenantsInFlight = new Map<string, number>();
+  private expressInFlight = false;
   private consecutiveFailures = 0;
   private retryAt = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -164,13 +170,23 @@ export class BulkWriter {
   }
 
   private sendDue(): void {
-    while (!this.stopped && this.inFlight < this.maxInFlightBulks && this.queuedCount > 0) {
+    while (!this.stopped && this.queuedCount > 0) {
       const now = Date.now();
       if (now < this.retryAt) return this.wakeAt(this.retryAt);
       const full = this.queuedBytes >= this.maxBulkBytes || this.queuedCount >= this.maxBulkDocuments;
-      if (!full && now < this.oldestQueuedAt + this.lingerMs) return this.wakeAt(this.oldestQueuedAt + this.lingerMs);
-      const bulk = this.take();
-      if (bulk.length > 0) void this.send(bulk);
+      const lingered = now >= this.oldestQueuedAt + this.lingerMs;
+      if (this.inFlight >= this.maxInFlightBulks) {
+        // Every slot is taken: only the express bulk, for tenants with nothing in flight.
+        const quiet = this.expressInFlight ? [] : this.turn.filter((tenant) => !this.tenantsInFlight.has(tenant));
+        if (quiet.length === 0) return;
+        if (!lingered) return this.wakeAt(this.oldestQueuedAt + this.lingerMs);
+        const bulk = this.take(quiet);
+        if (bulk.length > 0) void this.send(bulk, true);
+        return;
+      }
+      if (!full && !lingered) return this.wakeAt(this.oldestQueuedAt + this.lingerMs);
+      const bulk = this.take(this.turn);
+      if (bulk.length > 0) void this.send(bulk, false);
     }
   }
 
@@ -185,19 +201,25 @@ export class BulkWriter {
     }, Math.max(0, at - Date.now()));
   }
 
-  /** One bulk's worth, one document per tenant in turn; what is no longer wanted is settled here. */
-  private take(): WriteRequest[] {
+  /**
+   * One bulk's worth from `tenants`, one document per tenant in turn; what is no longer
+   * wanted is settled here.
+   */
+  private take(tenants: readonly string[]): WriteRequest[] {
+    const order = [...tenants];
     const bulk: WriteRequest[] = [];
     let bytes = 0;
     let at = 0;
-    while (this.turn.length > 0 && bytes < this.maxBulkBytes && bulk.length < this.maxBulkDocuments) {
-      if (at >= this.turn.length) at = 0;
-      const tenant = this.turn[at] as string;
+    while (order.length > 0 && bytes < this.maxBulkBytes && bulk.length < this.maxBulkDocuments) {
+      if (at >= order.length) at = 0;
+      const tenant = order[at] as string;
       const queue = this.queues.get(tenant) as RequestQueue;
       const request = queue.shift() as WriteRequest;
       this.dequeued(request);
-      if (queue.length === 0) this.forget(tenant);
-      else at++;
+      if (queue.length === 0) {
+        this.forget(tenant);
+        order.splice(at, 1);
+      } else at++;
       if (!request.active()) {
         request.done(ABANDONED);
         continue;
@@ -206,14 +228,26 @@ export class BulkWriter {
       bytes += request.item.body.length;
     }
     // The tenant after the last one served goes first next time.
-    if (this.turn.length > 1 && at > 0 && at < this.turn.length) this.turn = [...this.turn.slice(at), ...this.turn.slice(0, at)];
+    const next = order.length > 0 ? order[at % order.length] : undefined;
+    const first = next === undefined ? -1 : this.turn.indexOf(next);
+    if (first > 0) this.turn = [...this.turn.slice(first), ...this.turn.slice(0, first)];
     this.oldestQueuedAt = this.queuedCount > 0 ? Math.min(this.oldestQueuedAt, Date.now()) : 0;
     return bulk;
   }
 
-  private async send(bulk: WriteRequest[]): Promise<void> {
-    this.inFlight++;
+  private countInFlight(bulk: readonly WriteRequest[], delta: 1 | -1): void {
+    for (const request of bulk) {
+      const n = (this.tenantsInFlight.get(request.tenant) ?? 0) + delta;
+      if (n > 0) this.tenantsInFlight.set(request.tenant, n);
+      else this.tenantsInFlight.delete(request.tenant);
+    }
+  }
+
+  private async send(bulk: WriteRequest[], express: boolean): Promise<void> {
+    if (express) this.expressInFlight = true;
+    else this.inFlight++;
     this.inFlightDocuments += bulk.length;
+    this.countInFlight(bulk, 1);
     const metrics = this.options.metrics;
     const timer = metrics?.bulkSeconds.startTimer();
     let results: BulkItemResult[];
@@ -237,8 +271,10 @@ export class BulkWriter {
         reason ||= result.reason;
       }
     });
-    this.inFlight--;
+    if (express) this.expressInFlight = false;
+    else this.inFlight--;
     this.inFlightDocuments -= bulk.length;
+    this.countInFlight(bulk, -1);
     if (again.length > 0) {
       // Back to the front, in their order, to go first once Elasticsearch is ready again.
       for (let i = again.length - 1; i >= 0; i--) this.enqueue(again[i] as WriteRequest, true);

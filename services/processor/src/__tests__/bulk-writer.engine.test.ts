@@ -51,7 +51,9 @@ test('a tenant with a deep backlog does not hold back another tenant’s documen
   assert.equal(await writer.idle(30_000), true);
   const position = outcomes.findIndex((o) => o.id === 't');
   assert.equal(outcomes.length, 201);
-  assert.ok(position >= 0 && position < 20, `the trickle's document was settled in the first two bulks (position ${position} of 201)`);
+  // The flood's first bulk holds the only slot; the trickle, with nothing in flight, goes in
+  // the express bulk beside it instead of waiting for that slot (which would settle it 3rd at best).
+  assert.ok(position >= 0 && position <= 1, `the trickle's document was settled first or second (position ${position} of 201)`);
   assert.ok(outcomes.every((o) => o.outcome.status === 'stored'));
   writer.stop();
 });

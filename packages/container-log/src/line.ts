@@ -1,0 +1,70 @@
+import type { Stream } from './types.js';
+
+/** One physical line of a container log file, decoded. */
+export interface LogChunk {
+  /** The runtime's timestamp of the chunk, as written (RFC 3339). */
+  readonly time: string;
+  readonly stream: Stream;
+  /** The runtime split the line here (CRI `P`, docker without a trailing `\n`): more follows. */
+  readonly partial: boolean;
+  /** The content, without the newline that ends a full line. */
+  readonly content: Buffer;
+}
+
+export type LogFormat = 'cri' | 'docker';
+
+export type ChunkResult = { readonly ok: true; readonly chunk: LogChunk } | { readonly ok: false; readonly reason: string };
+
+const SPACE = 0x20;
+const STREAMS: Record<string, Stream> = { stdout: 'stdout', stderr: 'stderr' };
+const CRI_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+
+/** Which format a file is in, from its first line: docker json-file lines are JSON objects. */
+export function detectFormat(firstLine: Buffer): LogFormat {
+  return firstLine[0] === 0x7b /* { */ ? 'docker' : 'cri';
+}
+
+export function parseLine(format: LogFormat, line: Buffer): ChunkResult {
+  return format === 'cri' ? parseCriLine(line) : parseDockerLine(line);
+}
+
+/**
+ * A CRI line: `<RFC 3339 time> <stdout|stderr> <tag>[:<more tags>] <content>`, the tag `P`
+ * for a partial chunk and `F` for the last (or only) one. `line` is without its `\n`.
+ */
+export function parseCriLine(line: Buffer): ChunkResult {
+  const first = line.indexOf(SPACE);
+  const second = first < 0 ? -1 : line.indexOf(SPACE, first + 1);
+  const third = second < 0 ? -1 : line.indexOf(SPACE, second + 1);
+  // A full line with empty content may end right after the tag.
+  const tagEnd = third < 0 ? line.length : third;
+  if (first < 0 || second < 0) return { ok: false, reason: 'not a CRI line: expected "<time> <stream> <P|F> <content>"' };
+  const time = line.toString('latin1', 0, first);
+  if (!CRI_TIME.test(time)) return { ok: false, reason: `not a CRI line: ${JSON.stringify(time.slice(0, 40))} is not an RFC 3339 time` };
+  const stream = STREAMS[line.toString('latin1', first + 1, second)];
+  if (!stream) return { ok: false, reason: `not a CRI line: stream ${JSON.stringify(line.toString('latin1', first + 1, Math.min(second, first + 20)))} is not stdout or stderr` };
+  const tag = line.toString('latin1', second + 1, tagEnd).split(':')[0];
+  if (tag !== 'P' && tag !== 'F') return { ok: false, reason: `not a CRI line: tag ${JSON.stringify(tag?.slice(0, 10))} is not P or F` };
+  return { ok: true, chunk: { time, stream, partial: tag === 'P', content: third < 0 ? Buffer.alloc(0) : line.subarray(third + 1) } };
+}
+
+/**
+ * A docker json-file line: `{"log":"…","stream":"stdout|stderr","time":"…"}`. Docker splits
+ * lines longer than 16 KiB into several entries; all but the last lack the trailing `\n`.
+ */
+export function parseDockerLine(line: Buffer): ChunkResult {
+  let entry: unknown;
+  try {
+    entry = JSON.parse(line.toString('utf8'));
+  } catch (err) {
+    return { ok: false, reason: `not a docker json-file line: ${(err as Error).message.slice(0, 200)}` };
+  }
+  if (typeof entry !== 'object' || entry === null) return { ok: false, reason: 'not a docker json-file line: not a JSON object' };
+  const { log, stream, time } = entry as { log?: unknown; stream?: unknown; time?: unknown };
+  if (typeof log !== 'string') return { ok: false, reason: 'not a docker json-file line: "log" is not a string' };
+  const streamName = typeof stream === 'string' ? STREAMS[stream] : undefined;
+  if (!streamName) return { ok: false, reason: `not a docker json-file line: "stream" is ${JSON.stringify(stream)}, not stdout or stderr` };
+  if (typeof time !== 'string' || !CRI_TIME.test(time)) return { ok: false, reason: `not a docker json-file line: "time" is ${JSON.stringify(time)}, not an RFC 3339 time` };
+  const partial = !log.endsWith('\n');
+  return { ok: true, chunk: { time, stream: streamName, partial, content: Buffer.from(partial ? log : log.slice(0, -1), 'utf8') } };
+}

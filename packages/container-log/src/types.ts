@@ -1,0 +1,2 @@
+/** Which output stream of the container a line came from. */
+export type Stream = 'stdout' | 'stderr';

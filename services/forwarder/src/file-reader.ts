@@ -1,0 +1,130 @@
+import { createHash } from 'node:crypto';
+import { open, stat, type FileHandle } from 'node:fs/promises';
+
+/** One complete line of a file (without its `\n`) and the offset of its first byte. */
+export interface FileLine {
+  readonly offset: number;
+  readonly bytes: Buffer;
+}
+
+export interface ReadResult {
+  readonly lines: FileLine[];
+  /** Nothing more to read now (the writer may still append). */
+  readonly atEnd: boolean;
+  /** The file shrank below what was read (copytruncate): reading restarted at 0. */
+  readonly truncated: boolean;
+}
+
+/** How a file is known across renames: device, inode and (once it has one) its first line's fingerprint. */
+export interface FileIdentity {
+  readonly dev: number;
+  readonly ino: number;
+  readonly fingerprint: string;
+}
+
+/** The longest first line the fingerprint hashes, bytes. */
+const FINGERPRINT_BYTES = 4096;
+
+/**
+ * Reads one log file from an offset, line by line, through an open handle: a file renamed
+ * away (rotation) keeps being read to its end through the same handle, and a file
+ * truncated in place (copytruncate) is noticed because it is shorter than the read offset.
+ * A last line without its `\n` yet is held back until the writer finishes it.
+ */
+export class FileReader {
+  private handle: FileHandle | undefined;
+  private position: number;
+  /** Bytes read after the last `\n`: the start of a line still being written. */
+  private carry = Buffer.alloc(0);
+  private identity: FileIdentity | undefined;
+
+  constructor(
+    readonly path: string,
+    offset = 0,
+    private readonly chunkBytes = 256 * 1024,
+  ) {
+    this.position = offset;
+  }
+
+  /** The offset of the first byte not yet returned in a complete line: what a position may hold. */
+  get offset(): number {
+    return this.position - this.carry.length;
+  }
+
+  async open(): Promise<FileIdentity> {
+    this.handle = await open(this.path, 'r');
+    const stats = await this.handle.stat();
+    this.identity = { dev: stats.dev, ino: stats.ino, fingerprint: await this.fingerprint() };
+    return this.identity;
+  }
+
+  /** Device, inode and first-line fingerprint (empty while the first line is unfinished). */
+  async fileIdentity(): Promise<FileIdentity> {
+    if (!this.identity) return this.open();
+    if (this.identity.fingerprint === '') this.identity = { ...this.identity, fingerprint: await this.fingerprint() };
+    return this.identity;
+  }
+
+  /** True when the path now names another file than the one being read (renamed away, or deleted). */
+  async replaced(): Promise<boolean> {
+    const identity = await this.fileIdentity();
+    try {
+      const now = await stat(this.path);
+      return now.ino !== identity.ino || now.dev !== identity.dev;
+    } catch {
+      return true;
+    }
+  }
+
+  /** Reads up to `maxBytes` more and returns the complete lines in them. */
+  async read(maxBytes = this.chunkBytes * 4): Promise<ReadResult> {
+    const handle = this.handle ?? (await this.open(), this.handle as unknown as FileHandle);
+    let truncated = false;
+    const { size } = await handle.stat();
+    if (size < this.position) {
+      // Copied and truncated in place: everything from 0 is new.
+      this.position = 0;
+      this.carry = Buffer.alloc(0);
+      this.identity = { ...(this.identity as FileIdentity), fingerprint: '' };
+      truncated = true;
+    }
+    const lines: FileLine[] = [];
+    let budget = maxBytes;
+    let atEnd = false;
+    while (budget > 0) {
+      const buffer = Buffer.allocUnsafe(Math.min(this.chunkBytes, budget));
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, this.position);
+      if (bytesRead === 0) {
+        atEnd = true;
+        break;
+      }
+      budget -= bytesRead;
+      const data = this.carry.length > 0 ? Buffer.concat([this.carry, buffer.subarray(0, bytesRead)]) : buffer.subarray(0, bytesRead);
+      const dataStart = this.position - this.carry.length;
+      this.position += bytesRead;
+      let start = 0;
+      for (let newline = data.indexOf(0x0a); newline >= 0; newline = data.indexOf(0x0a, start)) {
+        // Copied out: the read buffer is reused by nothing, but one line mustn't pin a 256 KiB block.
+        lines.push({ offset: dataStart + start, bytes: Buffer.from(data.subarray(start, newline)) });
+        start = newline + 1;
+      }
+      this.carry = Buffer.from(data.subarray(start));
+    }
+    return { lines, atEnd, truncated };
+  }
+
+  async close(): Promise<void> {
+    await this.handle?.close();
+    this.handle = undefined;
+  }
+
+  private async fingerprint(): Promise<string> {
+    const handle = this.handle as FileHandle;
+    const buffer = Buffer.alloc(FINGERPRINT_BYTES);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    const newline = buffer.subarray(0, bytesRead).indexOf(0x0a);
+    // Until the first line is whole its hash would change as it grows.
+    if (newline < 0 && bytesRead < FINGERPRINT_BYTES) return '';
+    return createHash('sha256').update(buffer.subarray(0, newline < 0 ? bytesRead : newline)).digest('hex').slice(0, 16);
+  }
+}

@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LineAssembler, parseLine } from '@tributary/container-log';
+import { decodeEnvelope } from '@tributary/envelope';
+import { lineRecord, type SourceFile } from './envelope.js';
+
+const file: SourceFile = {
+  node: 'node-a',
+  path: '/var/log/pods/payments_api-0_6f1c0001/api/0.log',
+  container: { namespace: 'payments', pod: 'api-0', podUid: '6f1c0001', container: 'api' },
+  identity: { dev: 2049, ino: 77, fingerprint: '0123456789abcdef' },
+  truncations: 0,
+};
+
+function lines(text: string, maxLineBytes?: number) {
+  const assembler = new LineAssembler(maxLineBytes === undefined ? {} : { maxLineBytes });
+  const parsed = parseLine('cri', Buffer.from(text));
+  assert.ok(parsed.ok);
+  return assembler.push(parsed.chunk, 1000);
+}
+
+test('a line becomes an envelope that decodes, keyed by pod uid and container', async () => {
+  const [line] = lines('2026-11-25T10:00:00.123456789Z stderr F boom');
+  const record = lineRecord(line!, file);
+  assert.equal(record.key, '6f1c0001/api');
+  const decoded = await decodeEnvelope(record.value);
+  assert.ok(decoded.ok, decoded.ok ? '' : decoded.reason);
+  assert.deepEqual(decoded.envelope, record.envelope);
+  assert.equal(record.envelope.stream, 'stderr');
+  assert.equal(record.envelope.time, '2026-11-25T10:00:00.123456789Z');
+  assert.deepEqual(record.envelope.source, { kind: 'file', node: 'node-a', path: file.path, offset: 1000 });
+  assert.equal(record.envelope.kubernetes?.namespace, 'payments');
+});
+
+test('ids are the same when read again, and differ by node, file, truncation and piece', () => {
+  const [line] = lines('2026-11-25T10:00:00Z stdout F hello');
+  const id = lineRecord(line!, file).envelope.id;
+  assert.equal(lineRecord(line!, file).envelope.id, id, 'read again after a crash: same id');
+  assert.equal(lineRecord(line!, { ...file, path: `${file.path}.1` }).envelope.id, id, 'renamed by rotation: same file, same id');
+  for (const other of [{ ...file, node: 'node-b' }, { ...file, identity: { ...file.identity, ino: 78 } }, { ...file, identity: { ...file.identity, fingerprint: 'fedcba9876543210' } }, { ...file, truncations: 1 }]) {
+    assert.notEqual(lineRecord(line!, other).envelope.id, id);
+  }
+  const pieces = lines(`2026-11-25T10:00:00Z stdout F ${'x'.repeat(100)}`, 40);
+  assert.equal(pieces.length, 3);
+  assert.equal(new Set(pieces.map((p) => lineRecord(p, file).envelope.id)).size, 3);
+});

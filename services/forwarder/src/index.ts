@@ -6,3 +6,5 @@ export { lineRecord, fileIdentityKey } from './envelope.js';
 export type { SourceFile } from './envelope.js';
 export { discoverLogFiles } from './discovery.js';
 export type { DiscoveredFile, LogFilter } from './discovery.js';
+export { FileTail } from './file-tail.js';
+export type { FileTailOptions, TailBatch, TailRecord } from './file-tail.js';

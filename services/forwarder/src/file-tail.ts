@@ -1,0 +1,100 @@
+import { detectFormat, LineAssembler, parseLine, type AssembledLine, type ContainerLogFile, type LogFormat } from '@tributary/container-log';
+import { lineRecord, type SourceFile } from './envelope.js';
+import { FileReader } from './file-reader.js';
+
+/** A record to produce, and what it proves once acknowledged. */
+export interface TailRecord {
+  readonly key: string;
+  readonly value: Buffer;
+  readonly line: AssembledLine;
+}
+
+/** What one `poll()` read: its records, and the offset the file may be saved at once they (and all before) are acknowledged. */
+export interface TailBatch {
+  readonly records: TailRecord[];
+  readonly checkpoint: number;
+  /** Lines that weren't the file's format, kept as records with the raw line (see `unparsable`). */
+  readonly unparsable: number;
+  readonly atEnd: boolean;
+}
+
+export interface FileTailOptions {
+  readonly node: string;
+  readonly path: string;
+  readonly container: ContainerLogFile;
+  /** Where to start: a saved position, or 0. */
+  readonly offset?: number;
+  readonly truncations?: number;
+  readonly maxLineBytes?: number;
+  /** Bytes per poll; default 1 MiB. */
+  readonly readBytes?: number;
+}
+
+/**
+ * One followed file: reads lines, detects the format on the first, reassembles split lines
+ * and turns them into records with stable ids. A line that isn't the format is not lost:
+ * it becomes a record of its own raw text (stdout, the time it was read), counted.
+ */
+export class FileTail {
+  readonly reader: FileReader;
+  private readonly assembler: LineAssembler;
+  private format: LogFormat | undefined;
+  private truncations: number;
+
+  constructor(private readonly options: FileTailOptions) {
+    this.reader = new FileReader(options.path, options.offset ?? 0);
+    this.assembler = new LineAssembler(options.maxLineBytes === undefined ? {} : { maxLineBytes: options.maxLineBytes });
+    this.truncations = options.truncations ?? 0;
+  }
+
+  get path(): string {
+    return this.options.path;
+  }
+
+  /** Times the file was truncated in place while followed: saved with its position. */
+  get truncationCount(): number {
+    return this.truncations;
+  }
+
+  async poll(): Promise<TailBatch> {
+    const read = await this.reader.read(this.options.readBytes ?? 1024 * 1024);
+    if (read.truncated) {
+      this.truncations++;
+      // What was pending belonged to the content before the truncation: send it as it is.
+      this.format = undefined;
+    }
+    const lines: AssembledLine[] = read.truncated ? this.assembler.flush() : [];
+    let unparsable = 0;
+    for (const { offset, bytes } of read.lines) {
+      this.format ??= detectFormat(bytes);
+      const parsed = parseLine(this.format, bytes);
+      if (parsed.ok) {
+        lines.push(...this.assembler.push(parsed.chunk, offset));
+        continue;
+      }
+      unparsable++;
+      lines.push(...this.assembler.push({ time: new Date().toISOString(), stream: 'stdout', partial: false, content: bytes }, offset));
+    }
+    const source = await this.source();
+    const records = lines.map((line) => {
+      const { key, value } = lineRecord(line, source);
+      return { key, value, line };
+    });
+    return { records, checkpoint: this.assembler.resumeOffset(this.reader.offset), unparsable, atEnd: read.atEnd };
+  }
+
+  /** The file is gone and read to its end: its unfinished lines, marked incomplete. */
+  async drain(): Promise<TailBatch> {
+    const source = await this.source();
+    const records = this.assembler.flush().map((line) => ({ ...lineRecord(line, source), line }));
+    return { records, checkpoint: this.reader.offset, unparsable: 0, atEnd: true };
+  }
+
+  async close(): Promise<void> {
+    await this.reader.close();
+  }
+
+  private async source(): Promise<SourceFile> {
+    return { node: this.options.node, path: this.options.path, container: this.options.container, identity: await this.reader.fileIdentity(), truncations: this.truncations };
+  }
+}

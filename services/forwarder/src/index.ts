@@ -8,3 +8,5 @@ export { discoverLogFiles } from './discovery.js';
 export type { DiscoveredFile, LogFilter } from './discovery.js';
 export { FileTail } from './file-tail.js';
 export type { FileTailOptions, TailBatch, TailRecord } from './file-tail.js';
+export { Forwarder } from './forwarder.js';
+export type { ForwarderOptions } from './forwarder.js';

@@ -13,6 +13,8 @@ export interface FilePosition {
   /** SHA-256 (hex, 16 characters) of the file's first line; empty until the first line is complete. */
   readonly fingerprint: string;
   readonly offset: number;
+  /** Times the file was truncated in place while followed (part of its lines' ids); 0 when absent. */
+  readonly truncations?: number;
 }
 
 /** The position file could not be read as one: where, and why. */
@@ -90,5 +92,6 @@ function validPosition(value: unknown, where: string): FilePosition {
   if (!whole(p.dev) || !whole(p.ino)) throw new PositionFileError(where, 'dev, ino: expected whole numbers');
   if (typeof p.fingerprint !== 'string' || !/^([0-9a-f]{16})?$/.test(p.fingerprint)) throw new PositionFileError(where, 'fingerprint: expected 16 hex characters or ""');
   if (!whole(p.offset)) throw new PositionFileError(where, 'offset: expected a whole number of bytes');
-  return { path: p.path, dev: p.dev, ino: p.ino, fingerprint: p.fingerprint, offset: p.offset };
+  if (p.truncations !== undefined && !whole(p.truncations)) throw new PositionFileError(where, 'truncations: expected a whole number');
+  return { path: p.path, dev: p.dev, ino: p.ino, fingerprint: p.fingerprint, offset: p.offset, ...(p.truncations ? { truncations: p.truncations } : {}) };
 }

@@ -1,0 +1,104 @@
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { decodeEnvelope, type Envelope } from '@tributary/envelope';
+import { createKafka, ensureTopics, tenantTopics } from '@tributary/kafka';
+import { testEngines, uniqueName } from '@tributary/testkit';
+import { Forwarder } from '../index.js';
+
+const engines = testEngines();
+const logger = pino({ level: 'silent' });
+const kafka = createKafka({ brokers: engines.brokers, clientId: 'forwarder-test' }, logger);
+const scratch = mkdtempSync(join(tmpdir(), 'forwarder-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+const cri = (content: string, tag: 'P' | 'F' = 'F', stream = 'stdout'): string => `2026-11-25T10:00:00.000000001Z ${stream} ${tag} ${content}\n`;
+
+/** Every record of `topic` from the beginning, once `count` are there. */
+async function records(topic: string, count: number, timeoutMs = 30_000): Promise<Array<{ key: string; envelope: Envelope }>> {
+  const consumer = kafka.consumer({ groupId: uniqueName('forwarder-reader') });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  const seen: Array<{ key: string; envelope: Envelope }> = [];
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timeout = setTimeout(() => reject(new Error(`${seen.length} of ${count} records on ${topic} after ${timeoutMs} ms`)), timeoutMs);
+      void consumer.run({
+        eachMessage: async ({ message }) => {
+          const decoded = await decodeEnvelope(message.value as Buffer);
+          assert.ok(decoded.ok, decoded.ok ? '' : decoded.reason);
+          seen.push({ key: String(message.key), envelope: decoded.envelope });
+          if (seen.length >= count) {
+            clearTimeout(timeout);
+            // A little longer: more than `count` would be a duplicate.
+            setTimeout(resolve, 500);
+          }
+        },
+      });
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return seen;
+}
+
+function forwarder(root: string, stateDir: string): Forwarder {
+  return new Forwarder({ brokers: engines.brokers, root, node: 'node-a', stateDir, pollIntervalMs: 50, rescanIntervalMs: 200, backoff: { initialMs: 50, maxMs: 500 }, logger });
+}
+
+test('container lines reach logs.<namespace> reassembled, in order, and a restart resumes where Kafka acknowledged', async () => {
+  const tenant = uniqueName('fwd');
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, tenantTopics(tenant, { partitions: 2 }));
+  await admin.disconnect();
+  const root = join(scratch, 'pods-1');
+  const stateDir = join(scratch, 'state-1');
+  const dir = join(root, `${tenant}_api-0_6f1c0001-aaaa/api`);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, '0.log');
+  writeFileSync(file, cri('one') + cri('tw', 'P') + cri('o') + cri('err line', 'F', 'stderr'));
+
+  const first = forwarder(root, stateDir);
+  await first.start();
+  const got = await records(`logs.${tenant}`, 3);
+  assert.deepEqual(got.map((r) => r.envelope.message), ['one', 'two', 'err line']);
+  assert.ok(got.every((r) => r.key === '6f1c0001-aaaa/api'));
+  assert.deepEqual(got[0]?.envelope.kubernetes, { namespace: tenant, pod: 'api-0', pod_uid: '6f1c0001-aaaa', container: 'api' });
+  await first.stop();
+
+  // Written while no forwarder runs; a new one starts from the saved positions.
+  appendFileSync(file, cri('three') + cri('four'));
+  const second = forwarder(root, stateDir);
+  await second.start();
+  const all = await records(`logs.${tenant}`, 5);
+  await second.stop();
+  assert.deepEqual(all.map((r) => r.envelope.message), ['one', 'two', 'err line', 'three', 'four'], 'nothing lost, nothing sent twice');
+  assert.equal(new Set(all.map((r) => r.envelope.id)).size, 5);
+});
+
+test('a file rotated by rename is read to its end, lines written during the rotation included, and the new file followed', async () => {
+  const tenant = uniqueName('fwd-rot');
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, tenantTopics(tenant, { partitions: 1 }));
+  await admin.disconnect();
+  const root = join(scratch, 'pods-2');
+  const dir = join(root, `${tenant}_web-0_7a2b0002-bbbb/web`);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, '0.log');
+  writeFileSync(file, cri('before'));
+  const running = forwarder(root, join(scratch, 'state-2'));
+  await running.start();
+  await records(`logs.${tenant}`, 1);
+  renameSync(file, `${file}.20261125-100000`);
+  appendFileSync(`${file}.20261125-100000`, cri('during'));
+  writeFileSync(file, cri('after'));
+  const got = await records(`logs.${tenant}`, 3);
+  await running.stop();
+  assert.deepEqual(got.map((r) => r.envelope.message), ['before', 'during', 'after']);
+  assert.equal(new Set(got.map((r) => r.envelope.id)).size, 3);
+});

@@ -1,0 +1,226 @@
+import type { Kafka, Message, Producer } from 'kafkajs';
+import kafkajs from 'kafkajs';
+import type { Logger } from 'pino';
+import { retryDelay } from '@tributary/elasticsearch';
+import { createKafka } from '@tributary/kafka';
+import { tenantNames } from '@tributary/tenant';
+import { discoverLogFiles, type LogFilter } from './discovery.js';
+import { FileTail, type TailBatch } from './file-tail.js';
+import { PositionStore, type FilePosition } from './positions.js';
+
+// Not every kafkajs export is visible to ESM's static analysis of CommonJS: read it off the module.
+const { CompressionTypes } = kafkajs;
+
+export interface ForwarderOptions {
+  readonly brokers: readonly string[];
+  /** The kubelet's pod log root; default `/var/log/pods`. */
+  readonly root?: string;
+  /** This node's name: part of every id. */
+  readonly node: string;
+  /** Where the position file lives (a hostPath, so it survives the pod). */
+  readonly stateDir: string;
+  readonly filter?: LogFilter;
+  readonly maxLineBytes?: number;
+  /** How often files are read, ms; default 250. */
+  readonly pollIntervalMs?: number;
+  /** How often the root is listed for new files, and followed files checked for rotation, ms; default 2000. */
+  readonly rescanIntervalMs?: number;
+  readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  readonly logger: Logger;
+}
+
+interface Followed {
+  readonly tail: FileTail;
+  readonly topic: string;
+  /** Read and not yet acknowledged: sent again, as it is, until Kafka takes it. */
+  unsent: TailBatch | undefined;
+  /** The offset acknowledged so far: what the position file holds for it. */
+  acknowledged: number;
+  failures: number;
+  retryAt: number;
+  /** The path names another file now: read this one to its end, then forget it. */
+  replaced: boolean;
+}
+
+/**
+ * The node forwarder: follows every container log file under the root, reassembles split
+ * lines, and produces envelopes to `logs.<namespace>` (idempotent, acks=all, LZ4), one file's
+ * records in order. A file's position advances only over records Kafka acknowledged, and is
+ * saved atomically; after a crash reading resumes there and re-sent lines keep their ids.
+ */
+export class Forwarder {
+  private readonly kafka: Kafka;
+  private producer: Producer | undefined;
+  private readonly positions: PositionStore;
+  private readonly followed = new Map<string, Followed>();
+  private saved = new Map<string, FilePosition>();
+  private timer: NodeJS.Timeout | undefined;
+  private lastScan = 0;
+  private running = false;
+  private cycle: Promise<void> = Promise.resolve();
+  private readonly logger: Logger;
+  private dirty = false;
+
+  constructor(private readonly options: ForwarderOptions) {
+    this.logger = options.logger.child({ component: 'forwarder', node: options.node });
+    this.kafka = createKafka({ brokers: options.brokers, clientId: `tributary-forwarder-${options.node}` }, this.logger);
+    this.positions = new PositionStore(options.stateDir);
+  }
+
+  async start(): Promise<void> {
+    for (const position of await this.positions.load()) this.saved.set(identityKey(position), position);
+    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await this.producer.connect();
+    this.running = true;
+    await this.scan();
+    this.schedule();
+  }
+
+  /** Files followed now. */
+  get files(): number {
+    return this.followed.size;
+  }
+
+  /** Runs one read-and-produce pass now (tests; the timer runs them otherwise). */
+  async runOnce(): Promise<void> {
+    this.cycle = this.cycle.then(() => this.pass());
+    await this.cycle;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    await this.cycle.catch(() => undefined);
+    await this.savePositions();
+    for (const followed of this.followed.values()) await followed.tail.close();
+    await this.producer?.disconnect();
+  }
+
+  private schedule(): void {
+    if (!this.running) return;
+    this.timer = setTimeout(() => {
+      this.cycle = this.cycle.then(() => this.pass()).catch((err: unknown) => this.logger.error({ err }, 'forwarding pass failed'));
+      void this.cycle.finally(() => this.schedule());
+    }, this.options.pollIntervalMs ?? 250);
+  }
+
+  private async pass(): Promise<void> {
+    if (Date.now() - this.lastScan >= (this.options.rescanIntervalMs ?? 2000)) await this.scan();
+    const now = Date.now();
+    const due: Followed[] = [];
+    for (const followed of this.followed.values()) {
+      if (followed.retryAt > now) continue;
+      if (!followed.unsent) {
+        const batch = await followed.tail.poll();
+        const drained = followed.replaced && batch.atEnd ? await followed.tail.drain() : undefined;
+        followed.unsent = drained ? { ...batch, records: [...batch.records, ...drained.records], checkpoint: drained.checkpoint } : batch;
+        if (batch.unparsable > 0) this.logger.warn({ path: followed.tail.path, lines: batch.unparsable }, 'lines not in the file’s format: shipped as their raw text');
+      }
+      due.push(followed);
+    }
+    // One request per tenant topic: a tenant whose topic is missing holds back no other.
+    const byTopic = new Map<string, Followed[]>();
+    for (const followed of due) byTopic.set(followed.topic, [...(byTopic.get(followed.topic) ?? []), followed]);
+    await Promise.all([...byTopic].map(([topic, files]) => this.produce(topic, files)));
+    for (const followed of [...this.followed.values()]) {
+      if (followed.replaced && !followed.unsent) await this.forget(followed);
+    }
+    if (this.dirty) await this.savePositions();
+  }
+
+  private async produce(topic: string, files: Followed[]): Promise<void> {
+    const messages: Message[] = [];
+    for (const followed of files) for (const record of (followed.unsent as TailBatch).records) messages.push({ key: record.key, value: record.value });
+    try {
+      if (messages.length > 0) await (this.producer as Producer).send({ topic, acks: -1, compression: CompressionTypes.LZ4, messages });
+    } catch (err) {
+      for (const followed of files) {
+        followed.failures++;
+        followed.retryAt = Date.now() + retryDelay(followed.failures, this.options.backoff ?? { initialMs: 200, maxMs: 30_000 });
+      }
+      this.logger.warn({ err, topic, records: messages.length, files: files.length }, 'could not produce: retrying (a missing tenant topic is created by the control plane)');
+      return;
+    }
+    for (const followed of files) {
+      const batch = followed.unsent as TailBatch;
+      followed.unsent = undefined;
+      followed.failures = 0;
+      if (batch.checkpoint !== followed.acknowledged) {
+        followed.acknowledged = batch.checkpoint;
+        this.dirty = true;
+      }
+    }
+  }
+
+  /** Follows new files under the root; marks followed ones whose path now names another file. */
+  private async scan(): Promise<void> {
+    this.lastScan = Date.now();
+    const { files, skipped } = await discoverLogFiles(this.options.root ?? '/var/log/pods', this.options.filter);
+    if (skipped.length > 0) this.logger.debug({ skipped: skipped.slice(0, 10) }, 'paths outside the kubelet layout');
+    for (const followed of this.followed.values()) {
+      if (!followed.replaced && (await followed.tail.reader.replaced())) {
+        followed.replaced = true;
+        this.logger.info({ path: followed.tail.path }, 'rotated or deleted: reading it to its end');
+      }
+    }
+    const live = new Set([...this.followed.values()].filter((f) => !f.replaced).map((f) => f.tail.path));
+    for (const file of files) {
+      if (live.has(file.path)) continue;
+      let topic: string;
+      try {
+        topic = tenantNames(file.container.namespace).logsTopic;
+      } catch (err) {
+        this.logger.warn({ path: file.path, err }, 'not a tenant namespace: skipped');
+        continue;
+      }
+      const probe = new FileTail({ node: this.options.node, path: file.path, container: file.container });
+      let identity;
+      try {
+        identity = await probe.reader.open();
+      } catch (err) {
+        this.logger.warn({ path: file.path, err }, 'cannot open: skipped until the next scan');
+        continue;
+      }
+      const saved = this.saved.get(identityKey(identity));
+      await probe.close();
+      const tail = new FileTail({
+        node: this.options.node,
+        path: file.path,
+        container: file.container,
+        offset: saved?.offset ?? 0,
+        truncations: saved?.truncations ?? 0,
+        ...(this.options.maxLineBytes === undefined ? {} : { maxLineBytes: this.options.maxLineBytes }),
+      });
+      await tail.reader.open();
+      this.followed.set(`${identity.dev}:${identity.ino}`, { tail, topic, unsent: undefined, acknowledged: saved?.offset ?? 0, failures: 0, retryAt: 0, replaced: false });
+      this.logger.info({ path: file.path, from: saved?.offset ?? 0 }, 'following');
+    }
+  }
+
+  private async forget(followed: Followed): Promise<void> {
+    await followed.tail.close();
+    for (const [key, value] of this.followed) if (value === followed) this.followed.delete(key);
+    this.dirty = true;
+    this.logger.info({ path: followed.tail.path }, 'read to its end and forgotten');
+  }
+
+  private async savePositions(): Promise<void> {
+    const positions: FilePosition[] = [];
+    const next = new Map<string, FilePosition>();
+    for (const followed of this.followed.values()) {
+      const identity = await followed.tail.reader.fileIdentity();
+      const position: FilePosition = { path: followed.tail.path, ...identity, offset: followed.acknowledged, ...(followed.tail.truncationCount ? { truncations: followed.tail.truncationCount } : {}) };
+      positions.push(position);
+      next.set(identityKey(position), position);
+    }
+    await this.positions.save(positions);
+    this.saved = next;
+    this.dirty = false;
+  }
+}
+
+/** A file's key in the position file: device, inode, and fingerprint when it has one. */
+function identityKey(position: Pick<FilePosition, 'dev' | 'ino' | 'fingerprint'>): string {
+  return `${position.dev}:${position.ino}:${position.fingerprint}`;
+}

@@ -8,6 +8,7 @@ import { dryRunCommand } from './commands/dry-run.js';
 import { controlPlaneCommand } from './commands/control-plane.js';
 import { applyCommand } from './commands/apply.js';
 import { processorCommand } from './commands/processor.js';
+import { forwarderCommand } from './commands/forwarder.js';
 import { pipelineCommands } from './commands/pipelines.js';
 
 /** The `tributary` command tree; later features add their subcommands here. */
@@ -24,6 +25,7 @@ export function buildProgram(ctx: CliContext): Command {
   program.addCommand(dryRunCommand(ctx));
   program.addCommand(controlPlaneCommand(ctx));
   program.addCommand(processorCommand(ctx));
+  program.addCommand(forwarderCommand(ctx));
   program.addCommand(applyCommand(ctx));
   for (const command of pipelineCommands(ctx)) program.addCommand(command);
   // Subcommands inherit output and error handling, so `--help` works at every level.

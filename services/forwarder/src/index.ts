@@ -10,3 +10,5 @@ export { FileTail } from './file-tail.js';
 export type { FileTailOptions, TailBatch, TailRecord } from './file-tail.js';
 export { Forwarder } from './forwarder.js';
 export type { ForwarderOptions } from './forwarder.js';
+export { runForwarder, forwarderOptions } from './main.js';
+export type { ForwarderFlags } from './main.js';

@@ -1,0 +1,20 @@
+import { Command } from 'commander';
+import { runForwarder, type ForwarderFlags } from '@tributary/forwarder';
+import type { CliContext } from '../context.js';
+
+/** `tributary forwarder`: the node agent that ships container logs to logs.<namespace>. */
+export function forwarderCommand(ctx: CliContext): Command {
+  return new Command('forwarder')
+    .description('follow container log files into logs.<namespace> (KAFKA_BROKERS; NODE_NAME) until SIGTERM; one per node')
+    .option('--root <dir>', 'the kubelet pod log root', '/var/log/pods')
+    .option('--node <name>', 'this node (default NODE_NAME): part of every record id')
+    .option('--state-dir <dir>', 'where the position file lives (a hostPath that outlives the pod)')
+    .option('--include-namespaces <list>', 'only these namespaces, comma-separated')
+    .option('--exclude-namespaces <list>', 'not these namespaces')
+    .option('--include-containers <list>', 'only these container names')
+    .option('--exclude-containers <list>', 'not these container names')
+    .option('--max-line-bytes <n>', 'longer lines are shipped in pieces of this size (default 1048576)')
+    .action(async (flags: ForwarderFlags) => {
+      process.exitCode = await runForwarder(ctx.env, flags);
+    });
+}

@@ -1,0 +1,23 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { pino } from 'pino';
+import { forwarderOptions } from './main.js';
+
+const logger = pino({ level: 'silent' });
+const env = { KAFKA_BROKERS: '127.0.0.1:9092', NODE_NAME: 'ip-10-0-0-1' };
+
+test('flags and the environment become options; lists split on commas', () => {
+  const options = forwarderOptions(env, { stateDir: '/var/lib/tributary', excludeNamespaces: 'kube-system, istio-system', maxLineBytes: '65536' }, logger);
+  assert.equal(options.node, 'ip-10-0-0-1');
+  assert.equal(options.root, '/var/log/pods');
+  assert.deepEqual(options.filter, { excludeNamespaces: ['kube-system', 'istio-system'] });
+  assert.equal(options.maxLineBytes, 65536);
+  assert.equal(forwarderOptions(env, { stateDir: '/s', node: 'flag-wins' }, logger).node, 'flag-wins');
+});
+
+test('what is missing or wrong is named', () => {
+  assert.throws(() => forwarderOptions({ KAFKA_BROKERS: 'k:9092' }, { stateDir: '/s' }, logger), /--node: required/);
+  assert.throws(() => forwarderOptions(env, {}, logger), /--state-dir: required/);
+  assert.throws(() => forwarderOptions(env, { stateDir: '/s', maxLineBytes: 'big' }, logger), /--max-line-bytes "big"/);
+  assert.throws(() => forwarderOptions({ NODE_NAME: 'n' }, { stateDir: '/s' }, logger), /broker/);
+});

@@ -26,6 +26,7 @@ test('finds the live container logs of the kubelet layout, filtered by namespace
   ]);
   assert.deepEqual(all.files[1]?.container, { namespace: 'payments', pod: 'api-0', podUid: '6f1c0001', container: 'api' });
   assert.equal(all.skipped.length, 1, 'a directory outside the layout is reported, not guessed at');
+  assert.deepEqual(all.rotated.map((f) => f.path.slice(root.length + 1)), ['payments_api-0_6f1c0001/api/0.log.20261125-101500']);
   const some = await discoverLogFiles(root, { excludeNamespaces: ['kube-system'], excludeContainers: ['istio-proxy'] });
   assert.deepEqual(some.files.map((f) => `${f.container.namespace}/${f.container.container}`), ['payments/api', 'search/web']);
   const only = await discoverLogFiles(root, { includeNamespaces: ['search'] });

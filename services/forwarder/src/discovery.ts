@@ -18,27 +18,30 @@ export interface DiscoveredFile {
 /**
  * The live container log files under `root` (the kubelet's `/var/log/pods` layout:
  * `<namespace>_<pod>_<uid>/<container>/<n>.log`), filtered. Rotated files (`0.log.<suffix>`)
- * are not listed: a rotated file is one the forwarder already follows by its handle.
+ * come apart in `rotated`: the forwarder follows them only when its positions say it
+ * hadn't finished one before a restart (otherwise it already read them by their handle).
  * Directories that vanish while being listed (a pod deleted) are skipped.
  */
-export async function discoverLogFiles(root: string, filter: LogFilter = {}): Promise<{ files: DiscoveredFile[]; skipped: string[] }> {
+export async function discoverLogFiles(root: string, filter: LogFilter = {}): Promise<{ files: DiscoveredFile[]; rotated: DiscoveredFile[]; skipped: string[] }> {
   const files: DiscoveredFile[] = [];
+  const rotated: DiscoveredFile[] = [];
   const skipped: string[] = [];
   for (const podDir of await list(root)) {
     for (const containerDir of await list(join(root, podDir))) {
       for (const name of await list(join(root, podDir, containerDir))) {
-        if (!/^\d+\.log$/.test(name)) continue;
+        const live = /^\d+\.log$/.test(name);
+        if (!live && !/^\d+\.log\../.test(name)) continue;
         const path = join(root, podDir, containerDir, name);
         const parsed = parsePodLogPath(path);
         if (!parsed.ok) {
           skipped.push(parsed.reason);
           continue;
         }
-        if (selected(parsed.file, filter)) files.push({ path, container: parsed.file });
+        if (selected(parsed.file, filter)) (live ? files : rotated).push({ path, container: parsed.file });
       }
     }
   }
-  return { files, skipped };
+  return { files, rotated, skipped };
 }
 
 function selected(file: ContainerLogFile, filter: LogFilter): boolean {

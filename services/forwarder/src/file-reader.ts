@@ -113,6 +113,16 @@ export class FileReader {
     return { lines, atEnd, truncated };
   }
 
+  /** When the open file was last written, ms since the epoch; undefined before `open()`. */
+  async modifiedAt(): Promise<number | undefined> {
+    return (await this.handle?.stat())?.mtimeMs;
+  }
+
+  /** The open file's size now, bytes; undefined before `open()`. */
+  async size(): Promise<number | undefined> {
+    return (await this.handle?.stat())?.size;
+  }
+
   async close(): Promise<void> {
     await this.handle?.close();
     this.handle = undefined;

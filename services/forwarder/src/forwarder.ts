@@ -1,3 +1,5 @@
+import { readdir, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Kafka, Message, Producer } from 'kafkajs';
 import kafkajs from 'kafkajs';
 import type { Logger } from 'pino';
@@ -32,6 +34,8 @@ export interface ForwarderOptions {
 interface Followed {
   readonly tail: FileTail;
   readonly topic: string;
+  /** `<pod uid>/<container>`: the stream its lines belong to (the record key). */
+  readonly stream: string;
   /** Read and not yet acknowledged: sent again, as it is, until Kafka takes it. */
   unsent: TailBatch | undefined;
   /** The offset acknowledged so far: what the position file holds for it. */
@@ -54,6 +58,8 @@ export class Forwarder {
   private readonly positions: PositionStore;
   private readonly followed = new Map<string, Followed>();
   private saved = new Map<string, FilePosition>();
+  /** Files read to their end and forgotten, kept in the position file while they exist: a restart must not read them again. */
+  private readonly finished = new Map<string, FilePosition>();
   private timer: NodeJS.Timeout | undefined;
   private lastScan = 0;
   private running = false;
@@ -68,7 +74,12 @@ export class Forwarder {
   }
 
   async start(): Promise<void> {
-    for (const position of await this.positions.load()) this.saved.set(identityKey(position), position);
+    for (const position of await this.positions.load()) {
+      this.saved.set(identityKey(position), position);
+      // Until followed again, a saved file counts as finished up to its offset: kept in the
+      // position file while it exists, so a rotated file read to its end isn't read again.
+      this.finished.set(identityKey(position), position);
+    }
     this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await this.producer.connect();
     this.running = true;
@@ -109,7 +120,7 @@ export class Forwarder {
     if (Date.now() - this.lastScan >= (this.options.rescanIntervalMs ?? 2000)) await this.scan();
     const now = Date.now();
     const due: Followed[] = [];
-    for (const followed of this.followed.values()) {
+    for (const followed of await this.inStreamOrder()) {
       if (followed.retryAt > now) continue;
       if (!followed.unsent) {
         const batch = await followed.tail.poll();
@@ -127,6 +138,29 @@ export class Forwarder {
       if (followed.replaced && !followed.unsent) await this.forget(followed);
     }
     if (this.dirty) await this.savePositions();
+  }
+
+  /**
+   * The files to read this pass: of the files of one stream (a container's rotated files and
+   * its live one) only the oldest, so a stream's lines go out in the order they were written.
+   * Rotated files are older than the live one, and among themselves ordered by when they
+   * were last written (rotation suffixes are dates for the kubelet, but count the other way
+   * for logrotate's `.1`, `.2`).
+   */
+  private async inStreamOrder(): Promise<Followed[]> {
+    const streams = new Map<string, Followed[]>();
+    for (const followed of this.followed.values()) streams.set(followed.stream, [...(streams.get(followed.stream) ?? []), followed]);
+    const order: Followed[] = [];
+    for (const files of streams.values()) {
+      if (files.length === 1) {
+        order.push(files[0] as Followed);
+        continue;
+      }
+      const aged = await Promise.all(files.map(async (f) => ({ f, at: f.replaced ? ((await f.tail.reader.modifiedAt()) ?? 0) : Number.POSITIVE_INFINITY })));
+      aged.sort((a, b) => a.at - b.at);
+      order.push((aged[0] as { f: Followed }).f);
+    }
+    return order;
   }
 
   private async produce(topic: string, files: Followed[]): Promise<void> {
@@ -156,7 +190,7 @@ export class Forwarder {
   /** Follows new files under the root; marks followed ones whose path now names another file. */
   private async scan(): Promise<void> {
     this.lastScan = Date.now();
-    const { files, skipped } = await discoverLogFiles(this.options.root ?? '/var/log/pods', this.options.filter);
+    const { files, rotated, skipped } = await discoverLogFiles(this.options.root ?? '/var/log/pods', this.options.filter);
     if (skipped.length > 0) this.logger.debug({ skipped: skipped.slice(0, 10) }, 'paths outside the kubelet layout');
     for (const followed of this.followed.values()) {
       if (!followed.replaced && (await followed.tail.reader.replaced())) {
@@ -165,8 +199,9 @@ export class Forwarder {
       }
     }
     const live = new Set([...this.followed.values()].filter((f) => !f.replaced).map((f) => f.tail.path));
-    for (const file of files) {
-      if (live.has(file.path)) continue;
+    const candidates = [...files.map((file) => ({ file, rotated: false })), ...rotated.map((file) => ({ file, rotated: true }))];
+    for (const { file, rotated: isRotated } of candidates) {
+      if (!isRotated && live.has(file.path)) continue;
       let topic: string;
       try {
         topic = tenantNames(file.container.namespace).logsTopic;
@@ -182,8 +217,14 @@ export class Forwarder {
         this.logger.warn({ path: file.path, err }, 'cannot open: skipped until the next scan');
         continue;
       }
-      const saved = this.saved.get(identityKey(identity));
+      const saved = this.finished.get(identityKey(identity)) ?? this.saved.get(identityKey(identity));
+      const size = (await probe.reader.size()) ?? 0;
       await probe.close();
+      const key = `${identity.dev}:${identity.ino}`;
+      if (this.followed.has(key)) continue; // already followed, under its old name
+      // A rotated file is followed unless it was read to its end: a restart may have
+      // interrupted it, or it may have been written and rotated while no forwarder ran.
+      if (isRotated && saved && saved.offset >= size) continue;
       const tail = new FileTail({
         node: this.options.node,
         path: file.path,
@@ -193,16 +234,28 @@ export class Forwarder {
         ...(this.options.maxLineBytes === undefined ? {} : { maxLineBytes: this.options.maxLineBytes }),
       });
       await tail.reader.open();
-      this.followed.set(`${identity.dev}:${identity.ino}`, { tail, topic, unsent: undefined, acknowledged: saved?.offset ?? 0, failures: 0, retryAt: 0, replaced: false });
+      this.followed.set(key, { tail, topic, stream: `${file.container.podUid}/${file.container.container}`, unsent: undefined, acknowledged: saved?.offset ?? 0, failures: 0, retryAt: 0, replaced: isRotated });
       this.logger.info({ path: file.path, from: saved?.offset ?? 0 }, 'following');
     }
   }
 
   private async forget(followed: Followed): Promise<void> {
+    const identity = await followed.tail.reader.fileIdentity();
+    this.finished.set(identityKey(identity), { path: followed.tail.path, ...identity, offset: followed.acknowledged, ...(followed.tail.truncationCount ? { truncations: followed.tail.truncationCount } : {}) });
     await followed.tail.close();
     for (const [key, value] of this.followed) if (value === followed) this.followed.delete(key);
     this.dirty = true;
     this.logger.info({ path: followed.tail.path }, 'read to its end and forgotten');
+  }
+
+  /** Whether a finished file still exists under a rotated name in its directory (it was renamed after we finished it). */
+  private async stillRotated(position: FilePosition): Promise<boolean> {
+    const dir = dirname(position.path);
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      const stats = await stat(join(dir, name)).catch(() => undefined);
+      if (stats && stats.ino === position.ino && stats.dev === position.dev) return true;
+    }
+    return false;
   }
 
   private async savePositions(): Promise<void> {
@@ -213,6 +266,18 @@ export class Forwarder {
       const position: FilePosition = { path: followed.tail.path, ...identity, offset: followed.acknowledged, ...(followed.tail.truncationCount ? { truncations: followed.tail.truncationCount } : {}) };
       positions.push(position);
       next.set(identityKey(position), position);
+    }
+    for (const [key, position] of this.finished) {
+      if (next.has(key)) continue; // followed again: its live position is the one that counts
+      // Forgotten for good once no file with its identity is left (the kubelet deleted it).
+      const stats = await stat(position.path).catch(() => undefined);
+      const stillThere = stats !== undefined && stats.ino === position.ino && stats.dev === position.dev;
+      if (!stillThere && !(await this.stillRotated(position))) {
+        this.finished.delete(key);
+        continue;
+      }
+      positions.push(position);
+      next.set(key, position);
     }
     await this.positions.save(positions);
     this.saved = next;

@@ -42,7 +42,7 @@ test(`kill -9 of the forwarder during ${LINES} lines with rotation loses nothing
   let child: ChildProcess | undefined;
   let kills = 0;
   const startForwarder = (): ChildProcess =>
-    spawn(process.execPath, [bin, 'forwarder', '--root', root, '--node', 'node-crash', '--state-dir', stateDir], {
+    spawn(process.execPath, [bin, 'forwarder', '--root', root, '--node', 'node-crash', '--state-dir', stateDir, '--metrics-port', '0'], {
       env: { ...process.env, KAFKA_BROKERS: engines.brokers.join(','), LOG_LEVEL: 'error' },
       stdio: ['ignore', 'ignore', 'inherit'],
     });

@@ -16,6 +16,8 @@ export interface TailBatch {
   /** Lines that weren't the file's format, kept as records with the raw line (see `unparsable`). */
   readonly unparsable: number;
   readonly atEnd: boolean;
+  /** Bytes of the file this poll read (complete lines, their framing included). */
+  readonly bytesRead: number;
 }
 
 export interface FileTailOptions {
@@ -80,14 +82,15 @@ export class FileTail {
       const { key, value } = lineRecord(line, source);
       return { key, value, line };
     });
-    return { records, checkpoint: this.assembler.resumeOffset(this.reader.offset), unparsable, atEnd: read.atEnd };
+    const bytesRead = read.lines.reduce((n, l) => n + l.bytes.length + 1, 0);
+    return { records, checkpoint: this.assembler.resumeOffset(this.reader.offset), unparsable, atEnd: read.atEnd, bytesRead };
   }
 
   /** The file is gone and read to its end: its unfinished lines, marked incomplete. */
   async drain(): Promise<TailBatch> {
     const source = await this.source();
     const records = this.assembler.flush().map((line) => ({ ...lineRecord(line, source), line }));
-    return { records, checkpoint: this.reader.offset, unparsable: 0, atEnd: true };
+    return { records, checkpoint: this.reader.offset, unparsable: 0, atEnd: true, bytesRead: 0 };
   }
 
   async close(): Promise<void> {

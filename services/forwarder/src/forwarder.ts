@@ -3,11 +3,14 @@ import { dirname, join } from 'node:path';
 import type { Kafka, Message, Producer } from 'kafkajs';
 import kafkajs from 'kafkajs';
 import type { Logger } from 'pino';
+import type { FastifyInstance } from 'fastify';
 import { retryDelay } from '@tributary/elasticsearch';
+import { createHealthServer, type Readiness } from '@tributary/service';
 import { createKafka } from '@tributary/kafka';
 import { tenantNames } from '@tributary/tenant';
 import { discoverLogFiles, type LogFilter } from './discovery.js';
 import { FileTail, type TailBatch } from './file-tail.js';
+import { ForwarderMetrics } from './metrics.js';
 import { PositionStore, type FilePosition } from './positions.js';
 
 // Not every kafkajs export is visible to ESM's static analysis of CommonJS: read it off the module.
@@ -28,6 +31,10 @@ export interface ForwarderOptions {
   /** How often the root is listed for new files, and followed files checked for rotation, ms; default 2000. */
   readonly rescanIntervalMs?: number;
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  /** Port of `/healthz`, `/readyz` and `/metrics`; 0 picks a free one; undefined serves no HTTP. */
+  readonly metricsPort?: number | undefined;
+  /** Address the HTTP server binds; default 0.0.0.0. */
+  readonly host?: string | undefined;
   readonly logger: Logger;
 }
 
@@ -66,6 +73,10 @@ export class Forwarder {
   private cycle: Promise<void> = Promise.resolve();
   private readonly logger: Logger;
   private dirty = false;
+  private readonly counters = new ForwarderMetrics();
+  private http: FastifyInstance | undefined;
+  private url: string | undefined;
+  private ready = false;
 
   constructor(private readonly options: ForwarderOptions) {
     this.logger = options.logger.child({ component: 'forwarder', node: options.node });
@@ -73,7 +84,26 @@ export class Forwarder {
     this.positions = new PositionStore(options.stateDir);
   }
 
+  /** This instance's metrics, served at `/metrics` when a port is set. */
+  get metrics(): ForwarderMetrics {
+    return this.counters;
+  }
+
+  /** The base URL of `/healthz`, `/readyz` and `/metrics`, once started with a `metricsPort`. */
+  get metricsAddress(): string | undefined {
+    return this.url;
+  }
+
+  readiness(): Readiness {
+    if (!this.running && this.ready) return { ready: false, reason: 'stopping' };
+    return this.ready ? { ready: true } : { ready: false, reason: 'loading positions and connecting to Kafka' };
+  }
+
   async start(): Promise<void> {
+    if (this.options.metricsPort !== undefined) {
+      this.http = createHealthServer({ metrics: this.counters.registry, readiness: () => this.readiness(), logger: this.options.logger, component: 'forwarder-http' });
+      this.url = await this.http.listen({ port: this.options.metricsPort, host: this.options.host ?? '0.0.0.0' });
+    }
     for (const position of await this.positions.load()) {
       this.saved.set(identityKey(position), position);
       // Until followed again, a saved file counts as finished up to its offset: kept in the
@@ -84,6 +114,7 @@ export class Forwarder {
     await this.producer.connect();
     this.running = true;
     await this.scan();
+    this.ready = true;
     this.schedule();
   }
 
@@ -106,6 +137,7 @@ export class Forwarder {
     await this.savePositions();
     for (const followed of this.followed.values()) await followed.tail.close();
     await this.producer?.disconnect();
+    await this.http?.close();
   }
 
   private schedule(): void {
@@ -127,6 +159,7 @@ export class Forwarder {
         const drained = followed.replaced && batch.atEnd ? await followed.tail.drain() : undefined;
         followed.unsent = drained ? { ...batch, records: [...batch.records, ...drained.records], checkpoint: drained.checkpoint } : batch;
         if (batch.unparsable > 0) this.logger.warn({ path: followed.tail.path, lines: batch.unparsable }, 'lines not in the file’s format: shipped as their raw text');
+        this.count(followed, followed.unsent);
       }
       due.push(followed);
     }
@@ -137,6 +170,10 @@ export class Forwarder {
     for (const followed of [...this.followed.values()]) {
       if (followed.replaced && !followed.unsent) await this.forget(followed);
     }
+    this.counters.filesFollowed.set(this.followed.size);
+    let unacknowledged = 0;
+    for (const followed of this.followed.values()) unacknowledged += Math.max(0, ((await followed.tail.reader.size()) ?? 0) - followed.acknowledged);
+    this.counters.unacknowledgedBytes.set(unacknowledged);
     if (this.dirty) await this.savePositions();
   }
 
@@ -169,6 +206,7 @@ export class Forwarder {
     try {
       if (messages.length > 0) await (this.producer as Producer).send({ topic, acks: -1, compression: CompressionTypes.LZ4, messages });
     } catch (err) {
+      this.counters.produceErrors.inc({ tenant: topic.slice('logs.'.length) });
       for (const followed of files) {
         followed.failures++;
         followed.retryAt = Date.now() + retryDelay(followed.failures, this.options.backoff ?? { initialMs: 200, maxMs: 30_000 });
@@ -176,6 +214,7 @@ export class Forwarder {
       this.logger.warn({ err, topic, records: messages.length, files: files.length }, 'could not produce: retrying (a missing tenant topic is created by the control plane)');
       return;
     }
+    this.counters.recordsProduced.inc({ tenant: topic.slice('logs.'.length) }, messages.length);
     for (const followed of files) {
       const batch = followed.unsent as TailBatch;
       followed.unsent = undefined;
@@ -185,6 +224,25 @@ export class Forwarder {
         this.dirty = true;
       }
     }
+  }
+
+  /** Counts what one poll read, by tenant. */
+  private count(followed: Followed, batch: TailBatch): void {
+    const tenant = followed.topic.slice('logs.'.length);
+    let partial = 0;
+    let oversized = 0;
+    let invalid = 0;
+    for (const { line } of batch.records) {
+      if (line.chunks > 1) partial++;
+      if (line.part > 0 || !line.last) oversized++;
+      if (line.invalidBytes > 0) invalid++;
+    }
+    this.counters.linesRead.inc({ tenant }, batch.records.length);
+    this.counters.bytesRead.inc({ tenant }, batch.bytesRead);
+    if (partial > 0) this.counters.partialLines.inc({ tenant }, partial);
+    if (oversized > 0) this.counters.oversizedLines.inc({ tenant }, oversized);
+    if (invalid > 0) this.counters.invalidUtf8Lines.inc({ tenant }, invalid);
+    if (batch.unparsable > 0) this.counters.unparsableLines.inc({ tenant }, batch.unparsable);
   }
 
   /** Follows new files under the root; marks followed ones whose path now names another file. */

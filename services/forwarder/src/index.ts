@@ -12,3 +12,4 @@ export { Forwarder } from './forwarder.js';
 export type { ForwarderOptions } from './forwarder.js';
 export { runForwarder, forwarderOptions } from './main.js';
 export type { ForwarderFlags } from './main.js';
+export { ForwarderMetrics } from './metrics.js';

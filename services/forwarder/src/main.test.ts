@@ -12,6 +12,7 @@ test('flags and the environment become options; lists split on commas', () => {
   assert.equal(options.root, '/var/log/pods');
   assert.deepEqual(options.filter, { excludeNamespaces: ['kube-system', 'istio-system'] });
   assert.equal(options.maxLineBytes, 65536);
+  assert.equal(options.metricsPort, 9091);
   assert.equal(forwarderOptions(env, { stateDir: '/s', node: 'flag-wins' }, logger).node, 'flag-wins');
 });
 
@@ -19,5 +20,6 @@ test('what is missing or wrong is named', () => {
   assert.throws(() => forwarderOptions({ KAFKA_BROKERS: 'k:9092' }, { stateDir: '/s' }, logger), /--node: required/);
   assert.throws(() => forwarderOptions(env, {}, logger), /--state-dir: required/);
   assert.throws(() => forwarderOptions(env, { stateDir: '/s', maxLineBytes: 'big' }, logger), /--max-line-bytes "big"/);
+  assert.throws(() => forwarderOptions(env, { stateDir: '/s', metricsPort: '99999' }, logger), /--metrics-port "99999"/);
   assert.throws(() => forwarderOptions({ NODE_NAME: 'n' }, { stateDir: '/s' }, logger), /broker/);
 });

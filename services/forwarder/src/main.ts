@@ -12,6 +12,8 @@ export interface ForwarderFlags {
   includeContainers?: string;
   excludeContainers?: string;
   maxLineBytes?: string;
+  metricsPort?: string;
+  host?: string;
 }
 
 const list = (value: string | undefined): string[] | undefined => value?.split(',').map((v) => v.trim()).filter((v) => v !== '');
@@ -36,8 +38,16 @@ export function forwarderOptions(env: NodeJS.ProcessEnv, flags: ForwarderFlags, 
     stateDir: flags.stateDir,
     filter,
     ...(maxLineBytes === undefined ? {} : { maxLineBytes }),
+    metricsPort: metricsPort(flags.metricsPort ?? '9091'),
+    host: flags.host ?? '0.0.0.0',
     logger,
   };
+}
+
+function metricsPort(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) throw new Error(`--metrics-port ${JSON.stringify(value)}: expected a port number (0 picks a free one)`);
+  return port;
 }
 
 /** Runs a forwarder until SIGINT/SIGTERM; the only place that reads its environment. */
@@ -46,6 +56,6 @@ export function runForwarder(env: NodeJS.ProcessEnv, flags: ForwarderFlags): Pro
     name: 'forwarder',
     env,
     create: (logger) => new Forwarder(forwarderOptions(env, flags, logger)),
-    started: (forwarder, logger) => logger.info({ files: forwarder.files }, 'forwarder running'),
+    started: (forwarder, logger) => logger.info({ files: forwarder.files, metrics: forwarder.metricsAddress }, 'forwarder running'),
   });
 }

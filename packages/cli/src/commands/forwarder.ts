@@ -14,6 +14,7 @@ export function forwarderCommand(ctx: CliContext): Command {
     .option('--include-containers <list>', 'only these container names')
     .option('--exclude-containers <list>', 'not these container names')
     .option('--max-line-bytes <n>', 'longer lines are shipped in pieces of this size (default 1048576)')
+    .option('--metrics-port <port>', 'port of /healthz, /readyz and /metrics (0 picks a free one)', '9091')
     .action(async (flags: ForwarderFlags) => {
       process.exitCode = await runForwarder(ctx.env, flags);
     });

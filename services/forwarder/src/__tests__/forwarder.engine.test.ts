@@ -46,7 +46,13 @@ async function records(topic: string, count: number, timeoutMs = 30_000): Promis
 }
 
 function forwarder(root: string, stateDir: string): Forwarder {
-  return new Forwarder({ brokers: engines.brokers, root, node: 'node-a', stateDir, pollIntervalMs: 50, rescanIntervalMs: 200, backoff: { initialMs: 50, maxMs: 500 }, logger });
+  return new Forwarder({ brokers: engines.brokers, root, node: 'node-a', stateDir, pollIntervalMs: 50, rescanIntervalMs: 200, backoff: { initialMs: 50, maxMs: 500 }, metricsPort: 0, host: '127.0.0.1', logger });
+}
+
+/** The value of one sample of `/metrics`, or undefined. */
+function sample(text: string, name: string, labels = ''): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
 test('container lines reach logs.<namespace> reassembled, in order, and a restart resumes where Kafka acknowledged', async () => {
@@ -68,6 +74,16 @@ test('container lines reach logs.<namespace> reassembled, in order, and a restar
   assert.deepEqual(got.map((r) => r.envelope.message), ['one', 'two', 'err line']);
   assert.ok(got.every((r) => r.key === '6f1c0001-aaaa/api'));
   assert.deepEqual(got[0]?.envelope.kubernetes, { namespace: tenant, pod: 'api-0', pod_uid: '6f1c0001-aaaa', container: 'api' });
+  const base = first.metricsAddress as string;
+  assert.equal((await fetch(`${base}/readyz`)).status, 200);
+  assert.equal((await fetch(`${base}/healthz`)).status, 200);
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const tenantLabel = `{tenant="${tenant}"}`;
+  assert.equal(sample(text, 'tributary_forwarder_records_produced_total', tenantLabel), 3);
+  assert.equal(sample(text, 'tributary_forwarder_lines_read_total', tenantLabel), 3);
+  assert.equal(sample(text, 'tributary_forwarder_partial_lines_reassembled_total', tenantLabel), 1);
+  assert.equal(sample(text, 'tributary_forwarder_files_followed'), 1);
+  assert.equal(sample(text, 'tributary_forwarder_unacknowledged_bytes'), 0);
   await first.stop();
 
   // Written while no forwarder runs; a new one starts from the saved positions.

@@ -1,0 +1,23 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Every metric of the forwarder, on its own registry (no global state). Labels hold tenant
+ * names and fixed words only: never a path's pod name, a line or a reason.
+ */
+export class ForwarderMetrics {
+  readonly registry = new Registry();
+  readonly linesRead = new Counter({ name: 'tributary_forwarder_lines_read_total', help: 'Lines (after reassembly; pieces of oversized lines each count) read from container log files', labelNames: ['tenant'] as const, registers: [this.registry] });
+  readonly bytesRead = new Counter({ name: 'tributary_forwarder_bytes_read_total', help: 'Bytes of log files read (their runtime framing included)', labelNames: ['tenant'] as const, registers: [this.registry] });
+  readonly recordsProduced = new Counter({ name: 'tributary_forwarder_records_produced_total', help: 'Records Kafka acknowledged (acks=all)', labelNames: ['tenant'] as const, registers: [this.registry] });
+  readonly produceErrors = new Counter({ name: 'tributary_forwarder_produce_errors_total', help: 'Produce requests that failed and will be retried (a missing tenant topic, Kafka away)', labelNames: ['tenant'] as const, registers: [this.registry] });
+  readonly partialLines = new Counter({ name: 'tributary_forwarder_partial_lines_reassembled_total', help: 'Lines the runtime had split (CRI P, docker 16 KiB) joined again', labelNames: ['tenant'] as const, registers: [this.registry] });
+  readonly oversizedLines = new Counter({ name: 'tributary_forwarder_oversized_line_pieces_total', help: 'Pieces of lines longer than --max-line-bytes, shipped one record each', labelNames: ['tenant'] as const, registers: [this.registry] });
+  readonly unparsableLines = new Counter({ name: 'tributary_forwarder_unparsable_lines_total', help: "Lines not in their file's format (CRI or docker), shipped as their raw text", labelNames: ['tenant'] as const, registers: [this.registry] });
+  readonly invalidUtf8Lines = new Counter({ name: 'tributary_forwarder_invalid_utf8_lines_total', help: 'Lines with bytes that are not UTF-8, shipped with those bytes as \\\\xNN', labelNames: ['tenant'] as const, registers: [this.registry] });
+  readonly filesFollowed = new Gauge({ name: 'tributary_forwarder_files_followed', help: 'Container log files followed now (rotated ones still being read included)', registers: [this.registry] });
+  readonly unacknowledgedBytes = new Gauge({ name: 'tributary_forwarder_unacknowledged_bytes', help: 'Bytes of the followed files not yet acknowledged by Kafka: what a restart would read again, or has yet to ship', registers: [this.registry] });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'tributary_forwarder_' });
+  }
+}

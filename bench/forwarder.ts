@@ -66,7 +66,8 @@ try {
   const topic = `logs.${tenant}`;
   const produced = async (): Promise<number> => (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
   const started = Date.now();
-  const child = spawn(process.execPath, [CLI, 'forwarder', '--root', root, '--node', 'bench-node', '--state-dir', join(scratch, 'state'), '--metrics-port', '0'], {
+  // BENCH_NODE_OPTIONS: e.g. --cpu-prof to profile the forwarder.
+  const child = spawn(process.execPath, [...(process.env['BENCH_NODE_OPTIONS'] ?? '').split(' ').filter(Boolean), CLI, 'forwarder', '--root', root, '--node', 'bench-node', '--state-dir', join(scratch, 'state'), '--metrics-port', '0'], {
     env: { ...process.env, KAFKA_BROKERS: engines.kafka.brokers.join(','), LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

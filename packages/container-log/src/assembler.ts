@@ -64,7 +64,9 @@ export class LineAssembler {
     const out: AssembledLine[] = [];
     while (state.bytes > this.maxLineBytes) out.push(this.piece(chunk.stream, state));
     if (!chunk.partial) {
-      out.push(this.emit(chunk.stream, state, Buffer.concat(state.chunks, state.bytes), true, false));
+      // Most lines are one chunk: no copy for them.
+      const whole = state.chunks.length === 1 ? (state.chunks[0] as Buffer) : Buffer.concat(state.chunks, state.bytes);
+      out.push(this.emit(chunk.stream, state, whole, true, false));
       this.pending.delete(chunk.stream);
     }
     return out;

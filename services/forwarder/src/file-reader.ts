@@ -104,8 +104,9 @@ export class FileReader {
       this.position += bytesRead;
       let start = 0;
       for (let newline = data.indexOf(0x0a); newline >= 0; newline = data.indexOf(0x0a, start)) {
-        // Copied out: the read buffer is reused by nothing, but one line mustn't pin a 256 KiB block.
-        lines.push({ offset: dataStart + start, bytes: Buffer.from(data.subarray(start, newline)) });
+        // Views, not copies: each read allocates its own block, which the lines share until
+        // they are encoded (a pass's lines are encoded and dropped before the next read).
+        lines.push({ offset: dataStart + start, bytes: data.subarray(start, newline) });
         start = newline + 1;
       }
       this.carry = Buffer.from(data.subarray(start));

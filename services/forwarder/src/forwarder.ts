@@ -1,6 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Kafka, Message, Producer } from 'kafkajs';
+import type { ICustomPartitioner, Kafka, Message, Producer } from 'kafkajs';
 import kafkajs from 'kafkajs';
 import type { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
@@ -14,7 +14,7 @@ import { ForwarderMetrics } from './metrics.js';
 import { PositionStore, type FilePosition } from './positions.js';
 
 // Not every kafkajs export is visible to ESM's static analysis of CommonJS: read it off the module.
-const { CompressionTypes } = kafkajs;
+const { CompressionTypes, Partitioners } = kafkajs;
 
 export interface ForwarderOptions {
   readonly brokers: readonly string[];
@@ -110,7 +110,7 @@ export class Forwarder {
       // position file while it exists, so a rotated file read to its end isn't read again.
       this.finished.set(identityKey(position), position);
     }
-    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: cachedPartitioner });
     await this.producer.connect();
     this.running = true;
     await this.scan();
@@ -342,6 +342,28 @@ export class Forwarder {
     this.dirty = false;
   }
 }
+
+/**
+ * kafkajs's default (murmur2, Java-compatible) partitioner, remembered per key and partition
+ * count: a node has a few hundred streams, and hashing every line's key again showed in
+ * profiles. Same partitions as the default, so per-stream order is the same.
+ */
+const cachedPartitioner: ICustomPartitioner = () => {
+  const partition = Partitioners.DefaultPartitioner();
+  const cache = new Map<string, number>();
+  return (args) => {
+    const key = args.message.key;
+    if (key === null || key === undefined) return partition(args);
+    const cacheKey = `${args.topic}\u0000${args.partitionMetadata.length}\u0000${String(key)}`;
+    let chosen = cache.get(cacheKey);
+    if (chosen === undefined) {
+      chosen = partition(args);
+      if (cache.size > 100_000) cache.clear();
+      cache.set(cacheKey, chosen);
+    }
+    return chosen;
+  };
+};
 
 /** A file's key in the position file: device, inode, and fingerprint when it has one. */
 function identityKey(position: Pick<FilePosition, 'dev' | 'ino' | 'fingerprint'>): string {

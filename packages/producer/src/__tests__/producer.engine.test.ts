@@ -1,0 +1,75 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { pino } from 'pino';
+import { decodeEnvelope } from '@tributary/envelope';
+import { createKafka, ensureTopics, tenantTopics } from '@tributary/kafka';
+import { testEngines, uniqueName } from '@tributary/testkit';
+import { createProducer, ProducerOverflowError } from '../index.js';
+
+const engines = testEngines();
+const logger = pino({ level: 'silent' });
+
+test('records reach logs.<tenant> as sdk envelopes, in order, each with its own id', async () => {
+  const tenant = uniqueName('sdk');
+  const kafka = createKafka({ brokers: engines.brokers, clientId: 'sdk-test' }, logger);
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, tenantTopics(tenant, { partitions: 2 }));
+  await admin.disconnect();
+  const producer = createProducer({ brokers: engines.brokers, tenant, app: 'billing', host: 'vm-7', logger });
+  for (let i = 0; i < 1000; i++) await producer.send({ message: `invoice ${i} paid`, stream: i % 10 === 0 ? 'stderr' : 'stdout', time: new Date(Date.UTC(2026, 10, 25, 10, 0, 0, i)) });
+  await producer.flush();
+  assert.equal(producer.buffered, 0);
+  await producer.close();
+
+  const consumer = kafka.consumer({ groupId: uniqueName('sdk-reader') });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [`logs.${tenant}`], fromBeginning: true });
+  const got: Array<{ key: string; message: string; id: string; source: unknown; stream: string; time: string }> = [];
+  await new Promise<void>((resolve, reject) => {
+    const timeout = setTimeout(() => reject(new Error(`${got.length} of 1000 records`)), 30_000);
+    void consumer.run({
+      eachMessage: async ({ message }) => {
+        const decoded = await decodeEnvelope(message.value as Buffer);
+        assert.ok(decoded.ok, decoded.ok ? '' : decoded.reason);
+        const { id, message: text, source, stream, time } = decoded.envelope;
+        got.push({ key: String(message.key), message: text, id, source, stream, time });
+        if (got.length === 1000) {
+          clearTimeout(timeout);
+          resolve();
+        }
+      },
+    });
+  });
+  await consumer.disconnect();
+  assert.deepEqual(got.map((r) => r.message), Array.from({ length: 1000 }, (_, i) => `invoice ${i} paid`), 'one app instance is one key: one partition, in order');
+  assert.ok(got.every((r) => r.key === 'billing/vm-7'));
+  assert.deepEqual(got[0]?.source, { kind: 'sdk', app: 'billing', host: 'vm-7' });
+  assert.equal(got[0]?.stream, 'stderr');
+  assert.equal(got[1]?.time, '2026-11-25T10:00:00.001Z');
+  assert.equal(new Set(got.map((r) => r.id)).size, 1000);
+  await assert.rejects(producer.send({ message: 'late' }), /closed/);
+});
+
+test('a full buffer is never a silent drop: `error` refuses at once, `block` after its timeout', async () => {
+  // Nothing listens on port 1: records stay unacknowledged and fill the buffer.
+  const unreachable = ['127.0.0.1:1'];
+  const refusing = createProducer({ brokers: unreachable, tenant: 'payments', app: 'a', maxBufferedRecords: 5, overflow: 'error', logger });
+  for (let i = 0; i < 5; i++) await refusing.send({ message: `r${i}` });
+  await assert.rejects(refusing.send({ message: 'one too many' }), (err: unknown) => err instanceof ProducerOverflowError && /holds 5 records/.test(err.message));
+  await assert.rejects(refusing.close(200), /closed with 5 records not acknowledged/);
+
+  const blocking = createProducer({ brokers: unreachable, tenant: 'payments', app: 'b', maxBufferedRecords: 5, overflow: 'block', blockTimeoutMs: 300, logger });
+  for (let i = 0; i < 5; i++) await blocking.send({ message: `r${i}` });
+  const started = Date.now();
+  await assert.rejects(blocking.send({ message: 'waits, then refused' }), ProducerOverflowError);
+  assert.ok(Date.now() - started >= 290, 'it waited for room first');
+  await assert.rejects(blocking.close(200), /not acknowledged/);
+});
+
+test('bad input is refused with a reason', async () => {
+  assert.throws(() => createProducer({ brokers: engines.brokers, tenant: 'Not_A_Namespace', app: 'a', logger }), /Not_A_Namespace|tenant/);
+  const producer = createProducer({ brokers: engines.brokers, tenant: 'payments', app: 'a', logger });
+  await assert.rejects(producer.send({ message: 42 } as unknown as { message: string }), /record.message must be a string/);
+  await producer.close(1000);
+});

@@ -1,0 +1,178 @@
+import { hostname } from 'node:os';
+import kafkajs, { type Message, type Producer as KafkaProducer } from 'kafkajs';
+import { pino, type Logger } from 'pino';
+import { retryDelay } from '@tributary/elasticsearch';
+import { encodeEnvelope, newSdkEnvelopeId, type Envelope, type Stream } from '@tributary/envelope';
+import { createKafka } from '@tributary/kafka';
+import { tenantNames } from '@tributary/tenant';
+
+// Not every kafkajs export is visible to ESM's static analysis of CommonJS: read it off the module.
+const { CompressionTypes } = kafkajs;
+
+/** One log record of an app. */
+export interface LogRecord {
+  readonly message: string;
+  readonly stream?: Stream;
+  /** When it happened; default now. */
+  readonly time?: Date | string;
+}
+
+export interface ProducerOptions {
+  readonly brokers: readonly string[];
+  /** The tenant (team namespace) whose `logs.<tenant>` this app writes. */
+  readonly tenant: string;
+  /** The app's name, in every envelope. */
+  readonly app: string;
+  /** The host or instance; default the machine's hostname. */
+  readonly host?: string;
+  /** Records held before they are acknowledged; default 10 000. */
+  readonly maxBufferedRecords?: number;
+  /**
+   * What `send()` does when the buffer is full (Kafka slow or away): `block` waits for room
+   * up to `blockTimeoutMs` and then rejects; `error` rejects at once. Never a silent drop.
+   */
+  readonly overflow?: 'block' | 'error';
+  readonly blockTimeoutMs?: number;
+  /** A batch goes out after this long, or once `batchSize` records wait; default 50 ms / 500. */
+  readonly lingerMs?: number;
+  readonly batchSize?: number;
+  readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  readonly logger?: Logger;
+}
+
+/** `send()` found the buffer full: the record was not taken, and the caller knows. */
+export class ProducerOverflowError extends Error {
+  readonly code = 'TRIBUTARY_PRODUCER_OVERFLOW';
+  constructor(buffered: number, waitedMs: number) {
+    super(`the producer's buffer holds ${buffered} records not yet acknowledged${waitedMs > 0 ? ` and had no room after ${waitedMs} ms` : ''}: the record was not taken`);
+    this.name = 'ProducerOverflowError';
+  }
+}
+
+/**
+ * Writes an app's log records to `logs.<tenant>` as envelopes (source `sdk`), the same
+ * records the node forwarder writes for containers: batched, LZ4, idempotent, acks=all,
+ * retried with backoff until Kafka takes them. Each record's id is fixed when it is sent,
+ * so a retry is stored once.
+ */
+export class LogProducer {
+  private readonly kafkaProducer: KafkaProducer;
+  private readonly topic: string;
+  private readonly key: string;
+  private readonly host: string;
+  private readonly logger: Logger;
+  private buffer: Message[] = [];
+  private inFlight = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private sending: Promise<void> | undefined;
+  private failures = 0;
+  private closed = false;
+  private connected: Promise<void> | undefined;
+  private readonly roomWaiters: Array<() => void> = [];
+  private readonly drainedWaiters: Array<() => void> = [];
+
+  constructor(private readonly options: ProducerOptions) {
+    this.topic = tenantNames(options.tenant).logsTopic;
+    this.host = options.host ?? hostname();
+    this.key = `${options.app}/${this.host}`;
+    this.logger = (options.logger ?? pino({ level: 'warn' })).child({ component: 'tributary-producer', tenant: options.tenant, app: options.app });
+    this.kafkaProducer = createKafka({ brokers: options.brokers, clientId: `tributary-producer-${options.app}` }, this.logger).producer({ idempotent: true, maxInFlightRequests: 1 });
+  }
+
+  /** Records taken and not yet acknowledged. */
+  get buffered(): number {
+    return this.buffer.length + this.inFlight;
+  }
+
+  /** Takes a record; resolves once it is buffered (not yet acknowledged: `flush()` waits for that). */
+  async send(record: LogRecord): Promise<void> {
+    if (this.closed) throw new Error('the producer is closed');
+    if (typeof record?.message !== 'string') throw new TypeError('send(record): record.message must be a string');
+    this.connected ??= this.kafkaProducer.connect();
+    const max = this.options.maxBufferedRecords ?? 10_000;
+    if (this.buffered >= max) {
+      if ((this.options.overflow ?? 'block') === 'error') throw new ProducerOverflowError(this.buffered, 0);
+      const waitMs = this.options.blockTimeoutMs ?? 10_000;
+      const started = Date.now();
+      while (this.buffered >= max) {
+        const remaining = waitMs - (Date.now() - started);
+        if (remaining <= 0 || !(await this.waitForRoom(remaining))) throw new ProducerOverflowError(this.buffered, Date.now() - started);
+      }
+    }
+    const time = record.time === undefined ? new Date().toISOString() : typeof record.time === 'string' ? record.time : record.time.toISOString();
+    const envelope: Envelope = { id: newSdkEnvelopeId(), time, stream: record.stream ?? 'stdout', message: record.message, source: { kind: 'sdk', app: this.options.app, host: this.host } };
+    this.buffer.push({ key: this.key, value: encodeEnvelope(envelope) });
+    if (this.buffer.length >= (this.options.batchSize ?? 500)) this.kick(0);
+    else this.kick(this.options.lingerMs ?? 50);
+  }
+
+  /** Resolves once every record taken so far is acknowledged by Kafka. */
+  async flush(): Promise<void> {
+    if (this.buffered === 0) return;
+    this.kick(0);
+    await new Promise<void>((resolve) => this.drainedWaiters.push(resolve));
+  }
+
+  /**
+   * Flushes (waiting at most `timeoutMs`), then disconnects; `send()` after this rejects.
+   * Rejects, after disconnecting, when records were still not acknowledged: never silent.
+   */
+  async close(timeoutMs = 30_000): Promise<void> {
+    this.closed = true;
+    let timeout: NodeJS.Timeout | undefined;
+    const flushed = await Promise.race([this.flush().then(() => true), new Promise<false>((resolve) => (timeout = setTimeout(() => resolve(false), timeoutMs)))]);
+    clearTimeout(timeout);
+    const left = this.buffered;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.connected) await this.kafkaProducer.disconnect().catch(() => undefined);
+    if (!flushed) throw new Error(`closed with ${left} records not acknowledged by Kafka after ${timeoutMs} ms`);
+  }
+
+  private kick(delayMs: number): void {
+    if (this.sending) return;
+    if (this.timer && delayMs > 0) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.sending = this.sendBatch().finally(() => {
+        this.sending = undefined;
+        if (this.buffer.length > 0) this.kick(this.failures > 0 ? retryDelay(this.failures, this.options.backoff ?? { initialMs: 100, maxMs: 10_000 }) : 0);
+      });
+    }, delayMs);
+  }
+
+  private async sendBatch(): Promise<void> {
+    const batch = this.buffer.splice(0, this.options.batchSize ?? 500);
+    if (batch.length === 0) return;
+    this.inFlight += batch.length;
+    try {
+      await this.connected;
+      await this.kafkaProducer.send({ topic: this.topic, acks: -1, compression: CompressionTypes.LZ4, messages: batch });
+      this.failures = 0;
+    } catch (err) {
+      this.failures++;
+      this.logger.warn({ err, records: batch.length, consecutiveFailures: this.failures }, `could not produce to ${this.topic}: retrying`);
+      // Back in front, the same bytes (and ids): the retry is stored once.
+      this.buffer = [...batch, ...this.buffer];
+      if (this.connected) this.connected = this.connected.catch(() => this.kafkaProducer.connect());
+    } finally {
+      this.inFlight -= batch.length;
+    }
+    for (const wake of this.roomWaiters.splice(0)) wake();
+    if (this.buffered === 0) for (const wake of this.drainedWaiters.splice(0)) wake();
+  }
+
+  private waitForRoom(timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timeout = setTimeout(() => resolve(false), timeoutMs);
+      this.roomWaiters.push(() => {
+        clearTimeout(timeout);
+        resolve(true);
+      });
+    });
+  }
+}
+
+export function createProducer(options: ProducerOptions): LogProducer {
+  return new LogProducer(options);
+}

@@ -7,7 +7,7 @@ import { createKafka } from '@tributary/kafka';
 import { tenantNames } from '@tributary/tenant';
 
 // Not every kafkajs export is visible to ESM's static analysis of CommonJS: read it off the module.
-const { CompressionTypes } = kafkajs;
+const { CompressionTypes, Partitioners } = kafkajs;
 
 /** One log record of an app. */
 export interface LogRecord {
@@ -76,7 +76,7 @@ export class LogProducer {
     this.host = options.host ?? hostname();
     this.key = `${options.app}/${this.host}`;
     this.logger = (options.logger ?? pino({ level: 'warn' })).child({ component: 'tributary-producer', tenant: options.tenant, app: options.app });
-    this.kafkaProducer = createKafka({ brokers: options.brokers, clientId: `tributary-producer-${options.app}` }, this.logger).producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.kafkaProducer = createKafka({ brokers: options.brokers, clientId: `tributary-producer-${options.app}` }, this.logger).producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
   }
 
   /** Records taken and not yet acknowledged. */

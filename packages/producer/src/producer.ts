@@ -67,6 +67,8 @@ export class LogProducer {
   private sending: Promise<void> | undefined;
   private failures = 0;
   private closed = false;
+  /** Closed and given up: no more attempts (a producer left retrying would keep the app alive). */
+  private stopped = false;
   private connected: Promise<void> | undefined;
   private readonly roomWaiters: Array<() => void> = [];
   private readonly drainedWaiters: Array<() => void> = [];
@@ -88,7 +90,7 @@ export class LogProducer {
   async send(record: LogRecord): Promise<void> {
     if (this.closed) throw new Error('the producer is closed');
     if (typeof record?.message !== 'string') throw new TypeError('send(record): record.message must be a string');
-    this.connected ??= this.kafkaProducer.connect();
+    this.connected ??= this.connect();
     const max = this.options.maxBufferedRecords ?? 10_000;
     if (this.buffered >= max) {
       if ((this.options.overflow ?? 'block') === 'error') throw new ProducerOverflowError(this.buffered, 0);
@@ -123,20 +125,21 @@ export class LogProducer {
     const flushed = await Promise.race([this.flush().then(() => true), new Promise<false>((resolve) => (timeout = setTimeout(() => resolve(false), timeoutMs)))]);
     clearTimeout(timeout);
     const left = this.buffered;
+    this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.connected) await this.kafkaProducer.disconnect().catch(() => undefined);
     if (!flushed) throw new Error(`closed with ${left} records not acknowledged by Kafka after ${timeoutMs} ms`);
   }
 
   private kick(delayMs: number): void {
-    if (this.sending) return;
+    if (this.sending || this.stopped) return;
     if (this.timer && delayMs > 0) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.sending = this.sendBatch().finally(() => {
         this.sending = undefined;
-        if (this.buffer.length > 0) this.kick(this.failures > 0 ? retryDelay(this.failures, this.options.backoff ?? { initialMs: 100, maxMs: 10_000 }) : 0);
+        if (this.buffer.length > 0 && !this.stopped) this.kick(this.failures > 0 ? retryDelay(this.failures, this.options.backoff ?? { initialMs: 100, maxMs: 10_000 }) : 0);
       });
     }, delayMs);
   }
@@ -154,12 +157,17 @@ export class LogProducer {
       this.logger.warn({ err, records: batch.length, consecutiveFailures: this.failures }, `could not produce to ${this.topic}: retrying`);
       // Back in front, the same bytes (and ids): the retry is stored once.
       this.buffer = [...batch, ...this.buffer];
-      if (this.connected) this.connected = this.connected.catch(() => this.kafkaProducer.connect());
+      if (this.connected) this.connected = handled(this.connected.catch(() => this.connect()));
     } finally {
       this.inFlight -= batch.length;
     }
     for (const wake of this.roomWaiters.splice(0)) wake();
     if (this.buffered === 0) for (const wake of this.drainedWaiters.splice(0)) wake();
+  }
+
+  /** Connects; a failure surfaces where the batch awaits it, never as an unhandled rejection. */
+  private connect(): Promise<void> {
+    return handled(this.kafkaProducer.connect());
   }
 
   private waitForRoom(timeoutMs: number): Promise<boolean> {
@@ -171,6 +179,12 @@ export class LogProducer {
       });
     });
   }
+}
+
+/** `promise`, marked as handled: it is awaited later, when a batch goes out. */
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
 }
 
 export function createProducer(options: ProducerOptions): LogProducer {

@@ -9,6 +9,7 @@ import { createHealthServer, type Readiness } from '@tributary/service';
 import { createKafka } from '@tributary/kafka';
 import { tenantNames } from '@tributary/tenant';
 import { discoverLogFiles, type LogFilter } from './discovery.js';
+import { FileReader } from './file-reader.js';
 import { FileTail, type TailBatch } from './file-tail.js';
 import { ForwarderMetrics } from './metrics.js';
 import { PositionStore, type FilePosition } from './positions.js';
@@ -67,6 +68,8 @@ export class Forwarder {
   private saved = new Map<string, FilePosition>();
   /** Files read to their end and forgotten, kept in the position file while they exist: a restart must not read them again. */
   private readonly finished = new Map<string, FilePosition>();
+  /** Rotated files found read to their end, by device, inode, size and mtime: not opened again while unchanged. */
+  private readonly settledRotated = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private lastScan = 0;
   private running = false;
@@ -165,7 +168,7 @@ export class Forwarder {
     }
     // One request per tenant topic: a tenant whose topic is missing holds back no other.
     const byTopic = new Map<string, Followed[]>();
-    for (const followed of due) byTopic.set(followed.topic, [...(byTopic.get(followed.topic) ?? []), followed]);
+    for (const followed of due) groupInto(byTopic, followed.topic, followed);
     await Promise.all([...byTopic].map(([topic, files]) => this.produce(topic, files)));
     for (const followed of [...this.followed.values()]) {
       if (followed.replaced && !followed.unsent) await this.forget(followed);
@@ -186,7 +189,7 @@ export class Forwarder {
    */
   private async inStreamOrder(): Promise<Followed[]> {
     const streams = new Map<string, Followed[]>();
-    for (const followed of this.followed.values()) streams.set(followed.stream, [...(streams.get(followed.stream) ?? []), followed]);
+    for (const followed of this.followed.values()) groupInto(streams, followed.stream, followed);
     const order: Followed[] = [];
     for (const files of streams.values()) {
       if (files.length === 1) {
@@ -267,22 +270,31 @@ export class Forwarder {
         this.logger.warn({ path: file.path, err }, 'not a tenant namespace: skipped');
         continue;
       }
-      const probe = new FileTail({ node: this.options.node, path: file.path, container: file.container });
+      // A stat first: most candidates of a rescan are rotated files already read to their end,
+      // which must not be opened and fingerprinted again every 2 s.
+      const stats = await stat(file.path).catch(() => undefined);
+      if (!stats) continue;
+      const key = `${stats.dev}:${stats.ino}`;
+      if (this.followed.has(key)) continue; // already followed, under its old name
+      // Unchanged since it was found read to its end (a new file reusing the inode has another mtime).
+      const signature = `${key}:${stats.size}:${stats.mtimeMs}`;
+      if (isRotated && this.settledRotated.has(signature)) continue;
+      const probe = new FileReader(file.path);
       let identity;
       try {
-        identity = await probe.reader.open();
+        identity = await probe.open();
       } catch (err) {
         this.logger.warn({ path: file.path, err }, 'cannot open: skipped until the next scan');
         continue;
       }
-      const saved = this.finished.get(identityKey(identity)) ?? this.saved.get(identityKey(identity));
-      const size = (await probe.reader.size()) ?? 0;
       await probe.close();
-      const key = `${identity.dev}:${identity.ino}`;
-      if (this.followed.has(key)) continue; // already followed, under its old name
-      // A rotated file is followed unless it was read to its end: a restart may have
-      // interrupted it, or it may have been written and rotated while no forwarder ran.
-      if (isRotated && saved && saved.offset >= size) continue;
+      const saved = this.finished.get(identityKey(identity)) ?? this.saved.get(identityKey(identity));
+      const size = stats.size;
+      if (isRotated && saved && saved.offset >= size) {
+        if (this.settledRotated.size > 10_000) this.settledRotated.clear();
+        this.settledRotated.add(signature);
+        continue;
+      }
       const tail = new FileTail({
         node: this.options.node,
         path: file.path,
@@ -364,6 +376,12 @@ const cachedPartitioner: ICustomPartitioner = () => {
     return chosen;
   };
 };
+
+function groupInto<K, V>(groups: Map<K, V[]>, key: K, value: V): void {
+  const group = groups.get(key);
+  if (group) group.push(value);
+  else groups.set(key, [value]);
+}
 
 /** A file's key in the position file: device, inode, and fingerprint when it has one. */
 function identityKey(position: Pick<FilePosition, 'dev' | 'ino' | 'fingerprint'>): string {

@@ -1,5 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { ICustomPartitioner, Kafka, Message, Producer } from 'kafkajs';
 import kafkajs from 'kafkajs';
 import type { Logger } from 'pino';
@@ -13,9 +14,19 @@ import { FileReader } from './file-reader.js';
 import { FileTail, type TailBatch } from './file-tail.js';
 import { ForwarderMetrics } from './metrics.js';
 import { PositionStore, type FilePosition } from './positions.js';
+import { Spool, SpoolCorruptError, type SpoolPeek, type SpoolRecord } from './spool.js';
 
 // Not every kafkajs export is visible to ESM's static analysis of CommonJS: read it off the module.
 const { CompressionTypes, Partitioners } = kafkajs;
+
+export interface SpoolSettings {
+  /** Bytes of disk the spool may take on this node; default 512 MiB. At the limit, files are no longer read (backpressure). */
+  readonly maxBytes?: number;
+  /** Bytes one tenant may take, so one tenant's missing topic can't fill it for all; default a quarter of maxBytes. */
+  readonly maxBytesPerTenant?: number;
+  /** A produce not acknowledged after this long has its records spooled, and reading goes on into the spool; default 2000 ms. */
+  readonly afterMs?: number;
+}
 
 export interface ForwarderOptions {
   readonly brokers: readonly string[];
@@ -23,15 +34,19 @@ export interface ForwarderOptions {
   readonly root?: string;
   /** This node's name: part of every id. */
   readonly node: string;
-  /** Where the position file lives (a hostPath, so it survives the pod). */
+  /** Where the position file and the spool live (a hostPath, so they survive the pod). */
   readonly stateDir: string;
   readonly filter?: LogFilter;
   readonly maxLineBytes?: number;
-  /** How often files are read, ms; default 250. */
+  /** How often files are read, ms; default 250 (at once again while a file has more to read). */
   readonly pollIntervalMs?: number;
   /** How often the root is listed for new files, and followed files checked for rotation, ms; default 2000. */
   readonly rescanIntervalMs?: number;
+  /** Retries of a tenant's spool while Kafka refuses it: jittered exponential backoff. */
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  readonly spool?: SpoolSettings;
+  /** On stop, how long to go on sending what was read and spooled before persisting the rest; default 10 000 ms. */
+  readonly shutdownTimeoutMs?: number;
   /** Port of `/healthz`, `/readyz` and `/metrics`; 0 picks a free one; undefined serves no HTTP. */
   readonly metricsPort?: number | undefined;
   /** Address the HTTP server binds; default 0.0.0.0. */
@@ -44,27 +59,65 @@ interface Followed {
   readonly topic: string;
   /** `<pod uid>/<container>`: the stream its lines belong to (the record key). */
   readonly stream: string;
-  /** Read and not yet acknowledged: sent again, as it is, until Kafka takes it. */
-  unsent: TailBatch | undefined;
-  /** The offset acknowledged so far: what the position file holds for it. */
+  /** Read, and neither acknowledged by Kafka nor spooled yet. */
+  batch: TailBatch | undefined;
+  /** Its batch is in a produce request now: the file isn't read further until that settles. */
+  inFlight: boolean;
+  /** Every record before this offset is acknowledged by Kafka or in the spool: what the position file holds. */
   acknowledged: number;
-  failures: number;
-  retryAt: number;
   /** The path names another file now: read this one to its end, then forget it. */
   replaced: boolean;
 }
 
+/** One produce request of a tenant's freshly read records, straight to Kafka. */
+interface DirectSend {
+  readonly files: Followed[];
+  readonly records: number;
+  readonly startedAt: number;
+  /** Resolves true when Kafka acknowledged them, false when it refused. Never rejects. */
+  readonly outcome: Promise<boolean>;
+  /** Its records were written to the spool too (it took too long, or failed): the spool's copy counts. */
+  spooled: boolean;
+}
+
+/** Where one tenant's records go: straight to Kafka, or (while Kafka is away, slow or refusing) through the spool. */
+interface TopicState {
+  readonly topic: string;
+  readonly tenant: string;
+  /** True from a failed or slow produce until the spool is drained: reads are appended to the spool, in order. */
+  spooling: boolean;
+  /** Appends decided and not yet done: the spool isn't drained while one is coming. */
+  appending: number;
+  direct: DirectSend | undefined;
+  /** A slow request whose records were spooled: if Kafka took them after all, the drain skips them rather than sending them twice. */
+  skip: { readonly outcome: Promise<boolean>; readonly records: number; readonly spooled: Promise<boolean> } | undefined;
+  draining: Promise<void> | undefined;
+  failures: number;
+  /** The spool is at its limit for this tenant: its files aren't read. */
+  full: boolean;
+}
+
+/** How much of a file one poll reads; also the room a tenant must have in the spool to read on. */
+const READ_BYTES = 1024 * 1024;
+/** Bytes of spooled records per produce request while draining. */
+const DRAIN_BYTES = 1024 * 1024;
+
 /**
  * The node forwarder: follows every container log file under the root, reassembles split
  * lines, and produces envelopes to `logs.<namespace>` (idempotent, acks=all, LZ4), one file's
- * records in order. A file's position advances only over records Kafka acknowledged, and is
- * saved atomically; after a crash reading resumes there and re-sent lines keep their ids.
+ * records in order. A file's position advances only over records Kafka acknowledged or the
+ * spool holds on disk, and is saved atomically; after a crash reading resumes there and
+ * re-sent lines keep their ids. While Kafka is away, slow, or refuses a tenant's topic, that
+ * tenant's lines go on being read into a bounded on-disk spool, drained in order when Kafka
+ * takes them again; at the spool's limit the tenant's files wait unread.
  */
 export class Forwarder {
   private readonly kafka: Kafka;
   private producer: Producer | undefined;
   private readonly positions: PositionStore;
+  private readonly spool: Spool;
   private readonly followed = new Map<string, Followed>();
+  private readonly topics = new Map<string, TopicState>();
   private saved = new Map<string, FilePosition>();
   /** Files read to their end and forgotten, kept in the position file while they exist: a restart must not read them again. */
   private readonly finished = new Map<string, FilePosition>();
@@ -73,6 +126,8 @@ export class Forwarder {
   private timer: NodeJS.Timeout | undefined;
   private lastScan = 0;
   private running = false;
+  /** Aborted when stopping's deadline passes: drains and backoffs give up then. */
+  private readonly halt = new AbortController();
   private cycle: Promise<void> = Promise.resolve();
   private readonly logger: Logger;
   private dirty = false;
@@ -80,11 +135,16 @@ export class Forwarder {
   private http: FastifyInstance | undefined;
   private url: string | undefined;
   private ready = false;
+  private readonly spoolAfterMs: number;
 
   constructor(private readonly options: ForwarderOptions) {
     this.logger = options.logger.child({ component: 'forwarder', node: options.node });
     this.kafka = createKafka({ brokers: options.brokers, clientId: `tributary-forwarder-${options.node}` }, this.logger);
     this.positions = new PositionStore(options.stateDir);
+    const maxBytes = options.spool?.maxBytes ?? 512 * 1024 * 1024;
+    this.spool = new Spool({ dir: join(options.stateDir, 'spool'), maxBytes, maxBytesPerTopic: options.spool?.maxBytesPerTenant ?? Math.floor(maxBytes / 4) });
+    this.spoolAfterMs = options.spool?.afterMs ?? 2000;
+    this.counters.spoolLimitBytes.set(maxBytes);
   }
 
   /** This instance's metrics, served at `/metrics` when a port is set. */
@@ -95,6 +155,11 @@ export class Forwarder {
   /** The base URL of `/healthz`, `/readyz` and `/metrics`, once started with a `metricsPort`. */
   get metricsAddress(): string | undefined {
     return this.url;
+  }
+
+  /** Bytes in the spool now, every tenant together. */
+  get spooledBytes(): number {
+    return this.spool.bytes;
   }
 
   readiness(): Readiness {
@@ -113,12 +178,16 @@ export class Forwarder {
       // position file while it exists, so a rotated file read to its end isn't read again.
       this.finished.set(identityKey(position), position);
     }
+    for (const recovery of await this.spool.open()) this.logger.warn(recovery, 'spool repaired: the end of a segment was cut off');
     this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: cachedPartitioner });
-    await this.producer.connect();
+    // Kafka away at start is what the spool is for: connecting is retried by every send.
+    await this.producer.connect().catch((err: unknown) => this.logger.warn({ err }, 'Kafka not reachable at start: reading into the spool until it is'));
     this.running = true;
+    // What a previous run spooled goes first: its tenants' new lines queue behind it.
+    for (const topic of this.spool.spooledTopics()) this.startSpooling(this.topicState(topic), 'spooled by a previous run');
     await this.scan();
     this.ready = true;
-    this.schedule();
+    this.schedule(0);
   }
 
   /** Files followed now. */
@@ -128,56 +197,275 @@ export class Forwarder {
 
   /** Runs one read-and-produce pass now (tests; the timer runs them otherwise). */
   async runOnce(): Promise<void> {
-    this.cycle = this.cycle.then(() => this.pass());
+    this.cycle = this.cycle.then(() => this.pass()).then(() => undefined);
     await this.cycle;
   }
 
+  /**
+   * Stops reading; goes on sending what was read and spooled until everything is
+   * acknowledged or `shutdownTimeoutMs` passes; spools what is still unacknowledged; saves
+   * positions. Nothing read is then only in memory.
+   */
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
+    const deadline = Date.now() + (this.options.shutdownTimeoutMs ?? 10_000);
     await this.cycle.catch(() => undefined);
+    const directs = [...this.topics.values()].flatMap((state) => (state.direct ? [{ state, direct: state.direct }] : []));
+    await within(Promise.all(directs.map(({ direct }) => direct.outcome)), deadline - Date.now());
+    for (const { state, direct } of directs) if (state.direct === direct && !direct.spooled) await this.spoolDirect(state, direct, 'stopping');
+    // Read and not handed on (a spool append that failed): one more try, else a restart reads them again.
+    for (const [topic, files] of groupBy([...this.followed.values()].filter((f) => f.batch && !f.inFlight), (f) => f.topic)) await this.toSpool(this.topicState(topic), files);
+    await within(Promise.all([...this.topics.values()].map((state) => state.draining)), deadline - Date.now());
+    this.halt.abort();
     await this.savePositions();
     for (const followed of this.followed.values()) await followed.tail.close();
-    await this.producer?.disconnect();
+    await this.spool.close();
+    const left = this.spool.bytes;
+    if (left > 0) this.logger.warn({ bytes: left, tenants: this.spool.spooledTopics().map(tenantOf) }, 'stopped with records spooled: sent first after the restart');
+    await within(this.producer?.disconnect() ?? Promise.resolve(), 5000);
     await this.http?.close();
   }
 
-  private schedule(): void {
+  private schedule(delayMs = this.options.pollIntervalMs ?? 250): void {
     if (!this.running) return;
     this.timer = setTimeout(() => {
-      this.cycle = this.cycle.then(() => this.pass()).catch((err: unknown) => this.logger.error({ err }, 'forwarding pass failed'));
-      void this.cycle.finally(() => this.schedule());
-    }, this.options.pollIntervalMs ?? 250);
+      let more = false;
+      this.cycle = this.cycle
+        .then(() => this.pass())
+        .then(
+          (backlog) => void (more = backlog),
+          (err: unknown) => this.logger.error({ err }, 'forwarding pass failed'),
+        );
+      // A file with more to read is read again at once, not after the poll interval.
+      void this.cycle.finally(() => this.schedule(more ? 0 : undefined));
+    }, delayMs);
   }
 
-  private async pass(): Promise<void> {
+  /** One pass: reads every file that may be read, hands its records on, and saves positions. True when a file has more to read. */
+  private async pass(): Promise<boolean> {
     if (Date.now() - this.lastScan >= (this.options.rescanIntervalMs ?? 2000)) await this.scan();
-    const now = Date.now();
-    const due: Followed[] = [];
+    const toSend = new Map<string, Followed[]>();
+    const toSpool = new Map<string, Followed[]>();
+    let backlog = false;
     for (const followed of await this.inStreamOrder()) {
-      if (followed.retryAt > now) continue;
-      if (!followed.unsent) {
+      if (followed.inFlight) continue;
+      const state = this.topicState(followed.topic);
+      if (!followed.batch) {
+        if (state.spooling && !this.spool.hasRoom(followed.topic, READ_BYTES)) {
+          this.spoolFull(state);
+          continue;
+        }
+        if (!state.spooling && state.direct) continue; // one request per tenant at a time
         const batch = await followed.tail.poll();
         const drained = followed.replaced && batch.atEnd ? await followed.tail.drain() : undefined;
-        followed.unsent = drained ? { ...batch, records: [...batch.records, ...drained.records], checkpoint: drained.checkpoint } : batch;
+        followed.batch = drained ? { ...batch, records: [...batch.records, ...drained.records], checkpoint: drained.checkpoint } : batch;
         if (batch.unparsable > 0) this.logger.warn({ path: followed.tail.path, lines: batch.unparsable }, 'lines not in the file’s format: shipped as their raw text');
-        this.count(followed, followed.unsent);
+        this.count(followed, followed.batch);
+        if (!batch.atEnd) backlog = true;
+        if (followed.batch.records.length === 0) {
+          // Nothing to send (a partial line waits for its end): the checkpoint stands as it is.
+          this.acknowledge(followed, followed.batch.checkpoint);
+          continue;
+        }
       }
-      due.push(followed);
+      groupInto(state.spooling ? toSpool : toSend, followed.topic, followed);
     }
-    // One request per tenant topic: a tenant whose topic is missing holds back no other.
-    const byTopic = new Map<string, Followed[]>();
-    for (const followed of due) groupInto(byTopic, followed.topic, followed);
-    await Promise.all([...byTopic].map(([topic, files]) => this.produce(topic, files)));
+    for (const state of this.topics.values()) if (state.full && this.spool.hasRoom(state.topic, READ_BYTES)) this.spoolRoom(state);
+    for (const [topic, files] of toSpool) await this.toSpool(this.topicState(topic), files);
+    const sends: Array<Promise<boolean>> = [];
+    for (const [topic, files] of toSend) {
+      const state = this.topicState(topic);
+      if (state.spooling) await this.toSpool(state, files); // spooling began while these were read
+      else if (!state.direct) sends.push(this.send(state, files));
+    }
+    // Waits for the requests, but not for long: a request Kafka takes longer than that over
+    // has its records spooled, and its tenant's lines go on being read into the spool.
+    await within(Promise.all(sends), this.spoolAfterMs);
+    for (const state of this.topics.values()) {
+      if (state.direct && !state.direct.spooled && Date.now() - state.direct.startedAt >= this.spoolAfterMs) await this.spoolDirect(state, state.direct, 'Kafka is slow to acknowledge');
+    }
     for (const followed of [...this.followed.values()]) {
-      if (followed.replaced && !followed.unsent) await this.forget(followed);
+      if (followed.replaced && !followed.batch && !followed.inFlight) await this.forget(followed);
     }
+    await this.gauges();
+    if (this.dirty) await this.savePositions();
+    return backlog;
+  }
+
+  /** Produces freshly read records of one tenant; on failure they go to the spool, and so does what is read after them. */
+  private send(state: TopicState, files: Followed[]): Promise<boolean> {
+    const messages: Message[] = [];
+    for (const followed of files) {
+      followed.inFlight = true;
+      for (const record of (followed.batch as TailBatch).records) messages.push({ key: record.key, value: record.value });
+    }
+    const outcome = this.produce(state, messages);
+    const direct: DirectSend = { files, records: messages.length, startedAt: Date.now(), outcome, spooled: false };
+    state.direct = direct;
+    return outcome.then(async (delivered) => {
+      if (state.direct === direct) state.direct = undefined;
+      if (direct.spooled) return delivered; // the spool's copy counts now
+      if (!delivered) {
+        await this.spoolDirect(state, direct, 'Kafka refused or is unreachable');
+        return false;
+      }
+      this.counters.recordsProduced.inc({ tenant: state.tenant }, messages.length);
+      for (const followed of files) {
+        followed.inFlight = false;
+        this.acknowledge(followed, (followed.batch as TailBatch).checkpoint);
+        followed.batch = undefined;
+      }
+      return true;
+    });
+  }
+
+  /** One produce request; resolves whether Kafka acknowledged it. Failures are counted and logged, never thrown. */
+  private async produce(state: TopicState, messages: Message[]): Promise<boolean> {
+    try {
+      await (this.producer as Producer).send({ topic: state.topic, acks: -1, compression: CompressionTypes.LZ4, messages });
+      return true;
+    } catch (err) {
+      this.counters.produceErrors.inc({ tenant: state.tenant });
+      this.logger.warn({ err, topic: state.topic, records: messages.length, failures: state.failures }, 'could not produce: spooling and retrying (a missing tenant topic is created by the control plane)');
+      return false;
+    }
+  }
+
+  /** Moves a request's records to the spool (it failed or is too slow), and the tenant into spooling. */
+  private async spoolDirect(state: TopicState, direct: DirectSend, reason: string): Promise<void> {
+    direct.spooled = true;
+    if (state.direct === direct) state.direct = undefined;
+    let spooled!: (ok: boolean) => void;
+    // Set before the append, so the drain waits for it: these records come before anything spooled after them.
+    state.skip = { outcome: direct.outcome, records: direct.records, spooled: new Promise<boolean>((resolve) => (spooled = resolve)) };
+    this.startSpooling(state, reason);
+    const ok = await this.toSpool(state, direct.files);
+    spooled(ok);
+  }
+
+  /** Appends the read batches of `files` to the tenant's spool; their positions advance once it is on disk. */
+  private async toSpool(state: TopicState, files: Followed[]): Promise<boolean> {
+    state.appending++;
+    try {
+      const records: SpoolRecord[] = [];
+      for (const followed of files) for (const { key, value } of (followed.batch as TailBatch).records) records.push({ key, value });
+      await this.spool.append(state.topic, records);
+      this.counters.spooledRecords.inc({ tenant: state.tenant }, records.length);
+      for (const followed of files) {
+        this.acknowledge(followed, (followed.batch as TailBatch).checkpoint);
+        followed.batch = undefined;
+      }
+      return true;
+    } catch (err) {
+      // The disk is full or failing: the batches stay in memory and are tried again; their
+      // files aren't read on meanwhile and their positions don't move.
+      this.logger.error({ err, topic: state.topic }, 'cannot write the spool: retrying');
+      return false;
+    } finally {
+      for (const followed of files) followed.inFlight = false;
+      state.appending--;
+    }
+  }
+
+  private startSpooling(state: TopicState, reason: string): void {
+    state.spooling = true;
+    if (state.draining) return;
+    this.logger.warn({ tenant: state.tenant, reason }, 'spooling: lines go on being read into the on-disk spool until Kafka takes them');
+    state.draining = this.drain(state)
+      .catch((err: unknown) => this.logger.error({ err, tenant: state.tenant }, 'draining the spool failed'))
+      .finally(() => (state.draining = undefined));
+  }
+
+  /**
+   * Sends a tenant's spool to Kafka, oldest first, committing what is acknowledged; retries
+   * with backoff while Kafka refuses. Once the spool is empty with nothing more coming, the
+   * tenant's records go straight to Kafka again.
+   */
+  private async drain(state: TopicState): Promise<void> {
+    const backoff = this.options.backoff ?? { initialMs: 200, maxMs: 30_000 };
+    while (!this.halt.signal.aborted) {
+      if (state.skip) {
+        const skip = state.skip;
+        const [delivered, spooled] = [await skip.outcome, await skip.spooled];
+        if (state.skip === skip) state.skip = undefined;
+        if (delivered && spooled) {
+          // Kafka took the slow request after all: its copy at the spool's head isn't sent again.
+          const peeked = await this.spool.peek(state.topic, Number.POSITIVE_INFINITY, skip.records);
+          await this.spool.commit(state.topic, peeked.next);
+          this.counters.recordsProduced.inc({ tenant: state.tenant }, skip.records);
+        }
+        continue;
+      }
+      let peeked: SpoolPeek;
+      try {
+        peeked = await this.spool.peek(state.topic, DRAIN_BYTES);
+      } catch (err) {
+        if (!(err instanceof SpoolCorruptError)) throw err;
+        this.logger.error({ err }, 'spool damaged on disk: the records before the damage are sent, the damaged bytes skipped');
+        this.counters.spoolCorruptBytes.inc(err.skippedBytes);
+        peeked = err.peeked;
+      }
+      this.counters.spoolOldest.set({ tenant: state.tenant }, peeked.oldestAt === undefined ? 0 : (Date.now() - peeked.oldestAt) / 1000);
+      if (peeked.records.length === 0) {
+        if (peeked.bytes > 0) await this.spool.commit(state.topic, peeked.next);
+        else if (state.appending === 0 && this.spool.isEmpty(state.topic) && !state.skip) {
+          state.spooling = false;
+          state.failures = 0;
+          this.counters.spoolOldest.set({ tenant: state.tenant }, 0);
+          this.logger.info({ tenant: state.tenant }, 'spool drained: lines go straight to Kafka again');
+          return;
+        } else await sleep(20, this.halt.signal);
+        continue;
+      }
+      const messages = peeked.records.map(({ key, value }) => ({ key, value }));
+      if (!(await this.produce(state, messages))) {
+        state.failures++;
+        await sleep(retryDelay(state.failures, backoff), this.halt.signal);
+        continue;
+      }
+      state.failures = 0;
+      if (this.halt.signal.aborted) return; // stopped while sending: the head stays, and they go again (same ids)
+      await this.spool.commit(state.topic, peeked.next);
+      this.counters.recordsProduced.inc({ tenant: state.tenant }, messages.length);
+    }
+  }
+
+  private spoolFull(state: TopicState): void {
+    if (state.full) return;
+    state.full = true;
+    this.counters.spoolFull.set({ tenant: state.tenant }, 1);
+    this.logger.warn({ tenant: state.tenant, spooledBytes: this.spool.bytesOf(state.topic), totalBytes: this.spool.bytes, limitBytes: this.spool.maxBytes }, 'spool full: this tenant’s files are not read until Kafka takes what is spooled (their lines wait in the files)');
+  }
+
+  private spoolRoom(state: TopicState): void {
+    state.full = false;
+    this.counters.spoolFull.set({ tenant: state.tenant }, 0);
+    this.logger.info({ tenant: state.tenant }, 'spool has room again: reading on');
+  }
+
+  private topicState(topic: string): TopicState {
+    let state = this.topics.get(topic);
+    if (!state) {
+      state = { topic, tenant: tenantOf(topic), spooling: false, appending: 0, direct: undefined, skip: undefined, draining: undefined, failures: 0, full: false };
+      this.topics.set(topic, state);
+    }
+    return state;
+  }
+
+  private acknowledge(followed: Followed, checkpoint: number): void {
+    if (checkpoint === followed.acknowledged) return;
+    followed.acknowledged = checkpoint;
+    this.dirty = true;
+  }
+
+  private async gauges(): Promise<void> {
     this.counters.filesFollowed.set(this.followed.size);
     let unacknowledged = 0;
     for (const followed of this.followed.values()) unacknowledged += Math.max(0, ((await followed.tail.reader.size()) ?? 0) - followed.acknowledged);
     this.counters.unacknowledgedBytes.set(unacknowledged);
-    if (this.dirty) await this.savePositions();
+    for (const state of this.topics.values()) this.counters.spoolBytes.set({ tenant: state.tenant }, this.spool.bytesOf(state.topic));
   }
 
   /**
@@ -203,35 +491,9 @@ export class Forwarder {
     return order;
   }
 
-  private async produce(topic: string, files: Followed[]): Promise<void> {
-    const messages: Message[] = [];
-    for (const followed of files) for (const record of (followed.unsent as TailBatch).records) messages.push({ key: record.key, value: record.value });
-    try {
-      if (messages.length > 0) await (this.producer as Producer).send({ topic, acks: -1, compression: CompressionTypes.LZ4, messages });
-    } catch (err) {
-      this.counters.produceErrors.inc({ tenant: topic.slice('logs.'.length) });
-      for (const followed of files) {
-        followed.failures++;
-        followed.retryAt = Date.now() + retryDelay(followed.failures, this.options.backoff ?? { initialMs: 200, maxMs: 30_000 });
-      }
-      this.logger.warn({ err, topic, records: messages.length, files: files.length }, 'could not produce: retrying (a missing tenant topic is created by the control plane)');
-      return;
-    }
-    this.counters.recordsProduced.inc({ tenant: topic.slice('logs.'.length) }, messages.length);
-    for (const followed of files) {
-      const batch = followed.unsent as TailBatch;
-      followed.unsent = undefined;
-      followed.failures = 0;
-      if (batch.checkpoint !== followed.acknowledged) {
-        followed.acknowledged = batch.checkpoint;
-        this.dirty = true;
-      }
-    }
-  }
-
   /** Counts what one poll read, by tenant. */
   private count(followed: Followed, batch: TailBatch): void {
-    const tenant = followed.topic.slice('logs.'.length);
+    const tenant = tenantOf(followed.topic);
     let partial = 0;
     let oversized = 0;
     let invalid = 0;
@@ -304,7 +566,7 @@ export class Forwarder {
         ...(this.options.maxLineBytes === undefined ? {} : { maxLineBytes: this.options.maxLineBytes }),
       });
       await tail.reader.open();
-      this.followed.set(key, { tail, topic, stream: `${file.container.podUid}/${file.container.container}`, unsent: undefined, acknowledged: saved?.offset ?? 0, failures: 0, retryAt: 0, replaced: isRotated });
+      this.followed.set(key, { tail, topic, stream: `${file.container.podUid}/${file.container.container}`, batch: undefined, inFlight: false, acknowledged: saved?.offset ?? 0, replaced: isRotated });
       this.logger.info({ path: file.path, from: saved?.offset ?? 0 }, 'following');
     }
   }
@@ -386,4 +648,26 @@ function groupInto<K, V>(groups: Map<K, V[]>, key: K, value: V): void {
 /** A file's key in the position file: device, inode, and fingerprint when it has one. */
 function identityKey(position: Pick<FilePosition, 'dev' | 'ino' | 'fingerprint'>): string {
   return `${position.dev}:${position.ino}:${position.fingerprint}`;
+}
+
+function groupBy<V>(values: Iterable<V>, keyOf: (value: V) => string): Map<string, V[]> {
+  const groups = new Map<string, V[]>();
+  for (const value of values) groupInto(groups, keyOf(value), value);
+  return groups;
+}
+
+function tenantOf(topic: string): string {
+  return topic.slice('logs.'.length);
+}
+
+/** Waits for `work`, or `ms`, whichever comes first; never rejects. */
+async function within(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work.catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, ms))))]);
+  clearTimeout(timer);
+}
+
+/** Sleeps `ms`, or less when `signal` aborts; never rejects. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return sleepFor(ms, undefined, { signal }).catch(() => undefined);
 }

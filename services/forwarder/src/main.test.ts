@@ -22,4 +22,15 @@ test('what is missing or wrong is named', () => {
   assert.throws(() => forwarderOptions(env, { stateDir: '/s', maxLineBytes: 'big' }, logger), /--max-line-bytes "big"/);
   assert.throws(() => forwarderOptions(env, { stateDir: '/s', metricsPort: '99999' }, logger), /--metrics-port "99999"/);
   assert.throws(() => forwarderOptions({ NODE_NAME: 'n' }, { stateDir: '/s' }, logger), /broker/);
+  assert.throws(() => forwarderOptions(env, { stateDir: '/s', spoolMaxBytes: '1mb' }, logger), /--spool-max-bytes "1mb": expected a whole number/);
+  assert.throws(() => forwarderOptions(env, { stateDir: '/s', spoolMaxBytes: '1024' }, logger), /--spool-max-bytes "1024": expected a whole number ≥ 16777216/);
+  assert.throws(() => forwarderOptions(env, { stateDir: '/s', spoolMaxBytes: '33554432', spoolMaxBytesPerTenant: '67108864' }, logger), /--spool-max-bytes-per-tenant 67108864: more than --spool-max-bytes/);
+  assert.throws(() => forwarderOptions(env, { stateDir: '/s', spoolAfterMs: '0' }, logger), /--spool-after-ms "0"/);
+});
+
+test('spool and shutdown flags', () => {
+  const options = forwarderOptions(env, { stateDir: '/s', spoolMaxBytes: '1073741824', spoolMaxBytesPerTenant: '134217728', spoolAfterMs: '500', shutdownTimeoutMs: '30000' }, logger);
+  assert.deepEqual(options.spool, { maxBytes: 1073741824, maxBytesPerTenant: 134217728, afterMs: 500 });
+  assert.equal(options.shutdownTimeoutMs, 30000);
+  assert.deepEqual(forwarderOptions(env, { stateDir: '/s' }, logger).spool, {});
 });

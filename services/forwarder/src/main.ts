@@ -14,6 +14,10 @@ export interface ForwarderFlags {
   maxLineBytes?: string;
   metricsPort?: string;
   host?: string;
+  spoolMaxBytes?: string;
+  spoolMaxBytesPerTenant?: string;
+  spoolAfterMs?: string;
+  shutdownTimeoutMs?: string;
 }
 
 const list = (value: string | undefined): string[] | undefined => value?.split(',').map((v) => v.trim()).filter((v) => v !== '');
@@ -23,8 +27,14 @@ export function forwarderOptions(env: NodeJS.ProcessEnv, flags: ForwarderFlags, 
   const node = flags.node ?? env['NODE_NAME'];
   if (!node) throw new Error('--node: required (or NODE_NAME, from the downward API): it is part of every record id');
   if (!flags.stateDir) throw new Error('--state-dir: required: where the position file lives (a hostPath that outlives the pod)');
-  const maxLineBytes = flags.maxLineBytes === undefined ? undefined : Number(flags.maxLineBytes);
-  if (maxLineBytes !== undefined && (!Number.isSafeInteger(maxLineBytes) || maxLineBytes < 16)) throw new Error(`--max-line-bytes ${JSON.stringify(flags.maxLineBytes)}: expected a whole number ≥ 16`);
+  const maxLineBytes = whole('--max-line-bytes', flags.maxLineBytes, 16);
+  const spoolMaxBytes = whole('--spool-max-bytes', flags.spoolMaxBytes, 16 * 1024 * 1024);
+  const spoolMaxBytesPerTenant = whole('--spool-max-bytes-per-tenant', flags.spoolMaxBytesPerTenant, 1024 * 1024);
+  if (spoolMaxBytesPerTenant !== undefined && spoolMaxBytes !== undefined && spoolMaxBytesPerTenant > spoolMaxBytes) {
+    throw new Error(`--spool-max-bytes-per-tenant ${spoolMaxBytesPerTenant}: more than --spool-max-bytes ${spoolMaxBytes}`);
+  }
+  const spoolAfterMs = whole('--spool-after-ms', flags.spoolAfterMs, 1);
+  const shutdownTimeoutMs = whole('--shutdown-timeout-ms', flags.shutdownTimeoutMs, 0);
   const filter = {
     ...(list(flags.includeNamespaces) ? { includeNamespaces: list(flags.includeNamespaces) as string[] } : {}),
     ...(list(flags.excludeNamespaces) ? { excludeNamespaces: list(flags.excludeNamespaces) as string[] } : {}),
@@ -38,10 +48,24 @@ export function forwarderOptions(env: NodeJS.ProcessEnv, flags: ForwarderFlags, 
     stateDir: flags.stateDir,
     filter,
     ...(maxLineBytes === undefined ? {} : { maxLineBytes }),
+    spool: {
+      ...(spoolMaxBytes === undefined ? {} : { maxBytes: spoolMaxBytes }),
+      ...(spoolMaxBytesPerTenant === undefined ? {} : { maxBytesPerTenant: spoolMaxBytesPerTenant }),
+      ...(spoolAfterMs === undefined ? {} : { afterMs: spoolAfterMs }),
+    },
+    ...(shutdownTimeoutMs === undefined ? {} : { shutdownTimeoutMs }),
     metricsPort: metricsPort(flags.metricsPort ?? '9091'),
     host: flags.host ?? '0.0.0.0',
     logger,
   };
+}
+
+/** A whole-number flag: undefined when absent; throws naming the flag when it isn't one, or is below `min`. */
+function whole(flag: string, value: string | undefined, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) throw new Error(`${flag} ${JSON.stringify(value)}: expected a whole number ≥ ${min}`);
+  return n;
 }
 
 function metricsPort(value: string): number {

@@ -15,7 +15,13 @@ export class ForwarderMetrics {
   readonly unparsableLines = new Counter({ name: 'tributary_forwarder_unparsable_lines_total', help: "Lines not in their file's format (CRI or docker), shipped as their raw text", labelNames: ['tenant'] as const, registers: [this.registry] });
   readonly invalidUtf8Lines = new Counter({ name: 'tributary_forwarder_invalid_utf8_lines_total', help: 'Lines with bytes that are not UTF-8, shipped with those bytes as \\\\xNN', labelNames: ['tenant'] as const, registers: [this.registry] });
   readonly filesFollowed = new Gauge({ name: 'tributary_forwarder_files_followed', help: 'Container log files followed now (rotated ones still being read included)', registers: [this.registry] });
-  readonly unacknowledgedBytes = new Gauge({ name: 'tributary_forwarder_unacknowledged_bytes', help: 'Bytes of the followed files not yet acknowledged by Kafka: what a restart would read again, or has yet to ship', registers: [this.registry] });
+  readonly unacknowledgedBytes = new Gauge({ name: 'tributary_forwarder_unacknowledged_bytes', help: 'Bytes of the followed files neither acknowledged by Kafka nor spooled: what a restart would read again, or has yet to read', registers: [this.registry] });
+  readonly spoolBytes = new Gauge({ name: 'tributary_forwarder_spool_bytes', help: 'Bytes of records in the on-disk spool, waiting for Kafka', labelNames: ['tenant'] as const, registers: [this.registry] });
+  readonly spoolLimitBytes = new Gauge({ name: 'tributary_forwarder_spool_limit_bytes', help: 'The spool’s size limit (--spool-max-bytes)', registers: [this.registry] });
+  readonly spoolOldest = new Gauge({ name: 'tributary_forwarder_spool_oldest_age_seconds', help: 'Age of the oldest record in a tenant’s spool (0 when empty)', labelNames: ['tenant'] as const, registers: [this.registry] });
+  readonly spoolFull = new Gauge({ name: 'tributary_forwarder_spool_full', help: '1 while a tenant’s files are not read because the spool is at its limit (backpressure)', labelNames: ['tenant'] as const, registers: [this.registry] });
+  readonly spooledRecords = new Counter({ name: 'tributary_forwarder_spooled_records_total', help: 'Records written to the spool because Kafka was away, slow or refusing', labelNames: ['tenant'] as const, registers: [this.registry] });
+  readonly spoolCorruptBytes = new Counter({ name: 'tributary_forwarder_spool_corrupt_bytes_total', help: 'Bytes of the spool that failed their checksum on disk and were skipped', registers: [this.registry] });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'tributary_forwarder_' });

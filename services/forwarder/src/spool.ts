@@ -160,8 +160,8 @@ export class Spool {
     });
   }
 
-  /** Up to `maxBytes` (at least one record) from the head of `topic`'s spool, without consuming them. */
-  peek(topic: string, maxBytes: number): Promise<SpoolPeek> {
+  /** Up to `maxBytes` and `maxRecords` (at least one record) from the head of `topic`'s spool, without consuming them. */
+  peek(topic: string, maxBytes: number, maxRecords = Number.POSITIVE_INFINITY): Promise<SpoolPeek> {
     const spool = this.topics.get(topic);
     if (!spool) return Promise.resolve({ records: [], bytes: 0, next: { segment: 0, offset: 0 }, oldestAt: undefined });
     return this.locked(spool, async () => {
@@ -171,11 +171,11 @@ export class Spool {
       let cursor = spool.head;
       for (const segment of spool.segments) {
         if (segment.seq < cursor.segment) continue;
-        if (bytes >= maxBytes) break;
+        if (bytes >= maxBytes || records.length >= maxRecords) break;
         const from = segment.seq === cursor.segment ? cursor.offset : 0;
         const want = Math.min(segment.size - from, Math.max(maxBytes - bytes, 0));
         const chunk = await readRange(segmentPath(spool.dir, segment.seq), from, segment.size - from, want);
-        const parsed = parseFrames(chunk, from);
+        const parsed = parseFrames(chunk, from, maxRecords - records.length);
         for (const record of parsed.records) {
           oldestAt ??= record.at;
           records.push({ key: record.key, value: record.value });
@@ -343,10 +343,10 @@ function frame(record: SpoolRecord, at: number): Buffer {
  * `end` is the file offset after the last good one; `corrupt` when a whole frame failed its
  * checksum (a frame cut short by the end of `bytes` is just not read yet, or torn).
  */
-function parseFrames(bytes: Buffer, base: number): { records: Array<SpoolRecord & { at: number }>; end: number; corrupt: boolean } {
+function parseFrames(bytes: Buffer, base: number, maxRecords = Number.POSITIVE_INFINITY): { records: Array<SpoolRecord & { at: number }>; end: number; corrupt: boolean } {
   const records: Array<SpoolRecord & { at: number }> = [];
   let at = 0;
-  while (at + FRAME_HEADER <= bytes.length) {
+  while (at + FRAME_HEADER <= bytes.length && records.length < maxRecords) {
     const bodyLength = bytes.readUInt32BE(at);
     if (at + FRAME_HEADER + bodyLength > bytes.length) break;
     const body = bytes.subarray(at + FRAME_HEADER, at + FRAME_HEADER + bodyLength);

@@ -4,55 +4,20 @@ import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { decodeEnvelope, type Envelope } from '@tributary/envelope';
 import { createKafka, ensureTopics, tenantTopics } from '@tributary/kafka';
 import { testEngines, uniqueName } from '@tributary/testkit';
 import { Forwarder } from '../index.js';
+import { cri, records as readRecords, sample } from './helpers.js';
 
 const engines = testEngines();
 const logger = pino({ level: 'silent' });
 const kafka = createKafka({ brokers: engines.brokers, clientId: 'forwarder-test' }, logger);
+const records = (topic: string, count: number, timeoutMs?: number): ReturnType<typeof readRecords> => readRecords(kafka, topic, count, timeoutMs);
 const scratch = mkdtempSync(join(tmpdir(), 'forwarder-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
-const cri = (content: string, tag: 'P' | 'F' = 'F', stream = 'stdout'): string => `2026-11-25T10:00:00.000000001Z ${stream} ${tag} ${content}\n`;
-
-/** Every record of `topic` from the beginning, once `count` are there. */
-async function records(topic: string, count: number, timeoutMs = 30_000): Promise<Array<{ key: string; envelope: Envelope }>> {
-  const consumer = kafka.consumer({ groupId: uniqueName('forwarder-reader') });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  const seen: Array<{ key: string; envelope: Envelope }> = [];
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const timeout = setTimeout(() => reject(new Error(`${seen.length} of ${count} records on ${topic} after ${timeoutMs} ms`)), timeoutMs);
-      void consumer.run({
-        eachMessage: async ({ message }) => {
-          const decoded = await decodeEnvelope(message.value as Buffer);
-          assert.ok(decoded.ok, decoded.ok ? '' : decoded.reason);
-          seen.push({ key: String(message.key), envelope: decoded.envelope });
-          if (seen.length >= count) {
-            clearTimeout(timeout);
-            // A little longer: more than `count` would be a duplicate.
-            setTimeout(resolve, 500);
-          }
-        },
-      });
-    });
-  } finally {
-    await consumer.disconnect();
-  }
-  return seen;
-}
-
 function forwarder(root: string, stateDir: string): Forwarder {
   return new Forwarder({ brokers: engines.brokers, root, node: 'node-a', stateDir, pollIntervalMs: 50, rescanIntervalMs: 200, backoff: { initialMs: 50, maxMs: 500 }, metricsPort: 0, host: '127.0.0.1', logger });
-}
-
-/** The value of one sample of `/metrics`, or undefined. */
-function sample(text: string, name: string, labels = ''): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `));
-  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
 test('container lines reach logs.<namespace> reassembled, in order, and a restart resumes where Kafka acknowledged', async () => {

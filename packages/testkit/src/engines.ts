@@ -7,7 +7,7 @@ import { cacheRoot } from './local/cache.js';
 import type { LocalContext } from './local/context.js';
 import { installElasticsearch, startElasticsearch } from './local/elasticsearch.js';
 import { javaHome } from './local/java.js';
-import { installKafka, startKafka } from './local/kafka.js';
+import { installKafka, startKafka, startRestartableKafka as startLocalRestartableKafka, type RestartableKafka } from './local/kafka.js';
 import { installSchemaRegistry, startSchemaRegistry } from './local/schema-registry.js';
 import { ENGINE_NAMES, type EngineInfo, type EngineName, type KafkaEndpoint, type HttpEndpoint, type RunningEngine } from './types.js';
 
@@ -102,6 +102,16 @@ export async function startEngines<W extends StartEnginesOptions>(options: W = {
     env: Object.fromEntries([...addresses].map(([name, address]) => [ENGINE_ENV[name], address])),
     stop: () => (stopping ??= Promise.all(running.map((engine) => engine.stop())).then(() => undefined)),
   } as unknown as Engines<W>;
+}
+
+export type { RestartableKafka } from './local/kafka.js';
+
+/**
+ * A Kafka of the caller's own that it may stop and start again (an outage test). Always a
+ * local JVM: the shared engines of a test run must never be stopped under other tests.
+ */
+export function startRestartableKafka(options: { env?: NodeJS.ProcessEnv; logger?: Logger; startTimeoutMs?: number } = {}): Promise<RestartableKafka> {
+  return startLocalRestartableKafka(localContext(options.env ?? process.env, options.logger ?? pino({ level: 'silent' }), options.startTimeoutMs));
 }
 
 /** Downloads and builds every local engine that is not cached yet; starts nothing. */

@@ -1,5 +1,5 @@
-export { startEngines, prepareEngines } from './engines.js';
-export type { Engines, StartEnginesOptions } from './engines.js';
+export { startEngines, prepareEngines, startRestartableKafka } from './engines.js';
+export type { Engines, StartEnginesOptions, RestartableKafka } from './engines.js';
 export { ENGINE_ENV, parseModeSetting } from './config.js';
 export type { ModeSetting } from './config.js';
 export { EngineError } from './errors.js';

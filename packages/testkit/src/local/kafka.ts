@@ -12,6 +12,8 @@ import { engineRunDir } from './engine-dir.js';
 import { javaBin } from './java.js';
 import { freePort } from './ports.js';
 import { launchEngine } from './launch.js';
+import { EngineProcess, type SpawnOptions } from './process.js';
+import { waitUntilReady } from './wait.js';
 import type { LocalContext } from './context.js';
 
 const run = promisify(execFile);
@@ -35,8 +37,14 @@ export function installKafka(ctx: LocalContext): Promise<string> {
   });
 }
 
-/** Starts one combined broker + controller in KRaft mode on free loopback ports. */
-export async function startKafka(ctx: LocalContext): Promise<RunningEngine> {
+interface KafkaRun {
+  readonly brokers: string;
+  readonly spawn: SpawnOptions;
+  readonly remove: () => void;
+}
+
+/** Installs, writes the config of one broker + controller on free loopback ports, and formats its storage. */
+async function prepareKafkaRun(ctx: LocalContext): Promise<KafkaRun> {
   const home = await installKafka(ctx);
   const [port, controllerPort] = [await freePort(), await freePort()];
   const { dir, remove } = engineRunDir('kafka');
@@ -46,7 +54,6 @@ export async function startKafka(ctx: LocalContext): Promise<RunningEngine> {
   writeFileSync(config, serverProperties({ port, controllerPort, dataDir }));
   const log4j = join(dir, 'log4j2.properties');
   writeFileSync(log4j, LOG4J2);
-  const logFile = join(dir, 'kafka.log');
   const java = javaBin(ctx.javaHome);
   const classpath = ['-cp', `${join(home, 'libs')}/*`, `-Dlog4j2.configurationFile=${log4j}`];
 
@@ -59,21 +66,76 @@ export async function startKafka(ctx: LocalContext): Promise<RunningEngine> {
     const output = String((err as { stderr?: string; stdout?: string }).stdout ?? '') + String((err as { stderr?: string }).stderr ?? '');
     throw new EngineError('TRIBUTARY_ENGINE_START_FAILED', 'kafka', 'formatting storage failed', { logTail: output.trim(), cause: err });
   }
+  return {
+    brokers: `127.0.0.1:${port}`,
+    remove,
+    spawn: {
+      engine: 'kafka',
+      command: java,
+      args: ['-Xms256m', '-Xmx512m', '-XX:+UseG1GC', '-Djava.awt.headless=true', ...classpath, 'kafka.Kafka', config],
+      cwd: dir,
+      env: { ...ctx.env, JAVA_HOME: ctx.javaHome },
+      logFile: join(dir, 'kafka.log'),
+    },
+  };
+}
 
-  const brokers = `127.0.0.1:${port}`;
+/** Starts one combined broker + controller in KRaft mode on free loopback ports. */
+export async function startKafka(ctx: LocalContext): Promise<RunningEngine> {
+  const { brokers, spawn, remove } = await prepareKafkaRun(ctx);
   return launchEngine({
-    engine: 'kafka',
-    command: java,
-    args: ['-Xms256m', '-Xmx512m', '-XX:+UseG1GC', '-Djava.awt.headless=true', ...classpath, 'kafka.Kafka', config],
-    cwd: dir,
-    env: { ...ctx.env, JAVA_HOME: ctx.javaHome },
-    logFile,
+    ...spawn,
     version: ENGINE_VERSIONS.kafka,
     address: brokers,
     ready: () => kafkaReady([brokers]),
     startTimeoutMs: ctx.startTimeoutMs,
     removeRunDir: remove,
   });
+}
+
+/** A Kafka of one test's own that the test may stop and start again: same ports, same data, so clients come back to it. */
+export interface RestartableKafka {
+  readonly brokers: string[];
+  readonly running: boolean;
+  /** Stops the broker (SIGTERM, then SIGKILL); its data stays. */
+  stop(): Promise<void>;
+  /** Starts it again on the same ports and data; resolves once it answers. */
+  start(): Promise<void>;
+  /** Stops it and removes its data. */
+  dispose(): Promise<void>;
+}
+
+export async function startRestartableKafka(ctx: LocalContext): Promise<RestartableKafka> {
+  const { brokers, spawn, remove } = await prepareKafkaRun(ctx);
+  let engine: EngineProcess | undefined;
+  const start = async (): Promise<void> => {
+    if (engine) return;
+    engine = await EngineProcess.spawn(spawn);
+    await waitUntilReady({ engine: 'kafka', process: engine, ready: () => kafkaReady([brokers]), timeoutMs: ctx.startTimeoutMs });
+  };
+  const stop = async (): Promise<void> => {
+    await engine?.stop();
+    engine = undefined;
+  };
+  try {
+    await start();
+  } catch (err) {
+    await stop();
+    remove();
+    throw err;
+  }
+  return {
+    brokers: [brokers],
+    get running() {
+      return engine !== undefined;
+    },
+    start,
+    stop,
+    dispose: async () => {
+      await stop();
+      remove();
+    },
+  };
 }
 
 function serverProperties(p: { port: number; controllerPort: number; dataDir: string }): string {

@@ -5,6 +5,11 @@ export interface ContainerLogFile {
   /** The pod's namespace: the tenant. */
   readonly namespace: string;
   readonly pod: string;
+  /**
+   * The pod's uid. When a file's path doesn't carry one (a `/var/log/containers` link to a
+   * docker json-file log, dockershim or cri-dockerd), the forwarder puts the container id
+   * there instead (64 hex digits, which no pod uid is): the identity of the file's stream.
+   */
   readonly podUid: string;
   readonly container: string;
 }

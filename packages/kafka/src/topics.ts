@@ -22,11 +22,27 @@ export interface TenantTopicOptions {
  */
 export const DEAD_LETTER_HEADROOM_BYTES = 64 * 1024;
 
+/** `max.message.bytes` of `logs.<tenant>` unless set otherwise: the limit of one (compressed) record batch. */
+export const LOGS_MAX_MESSAGE_BYTES = 1024 * 1024;
+
+/**
+ * The largest record value a producer of `logs.<tenant>` sends: under the topic's limit by
+ * room for the batch's framing, so the record goes even when it doesn't compress. A larger
+ * one would be refused by the broker again and again, holding back every record behind it.
+ */
+export const LOG_RECORD_MAX_BYTES = LOGS_MAX_MESSAGE_BYTES - 64 * 1024;
+
+/**
+ * Bytes of record values per produce request: one request is one batch per partition, and
+ * a batch of records that don't compress must stay under the topic's limit.
+ */
+export const PRODUCE_REQUEST_MAX_BYTES = 512 * 1024;
+
 /** The topic definitions a tenant needs: its logs topic and its dead-letter topic. */
 export function tenantTopics(tenant: string, options: TenantTopicOptions = {}): ITopicConfig[] {
   const names = tenantNames(tenant);
   const retention = String(options.retentionMs ?? 7 * 24 * 3600 * 1000);
-  const maxMessageBytes = options.maxMessageBytes ?? 1024 * 1024;
+  const maxMessageBytes = options.maxMessageBytes ?? LOGS_MAX_MESSAGE_BYTES;
   if (!Number.isSafeInteger(maxMessageBytes) || maxMessageBytes < 1024) throw new RangeError(`maxMessageBytes must be a whole number ≥ 1024, got ${maxMessageBytes}`);
   return [
     { topic: names.logsTopic, maxBytes: maxMessageBytes },

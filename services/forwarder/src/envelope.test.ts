@@ -44,3 +44,15 @@ test('ids are the same when read again, and differ by node, file, truncation and
   assert.equal(pieces.length, 3);
   assert.equal(new Set(pieces.map((p) => lineRecord(p, file).envelope.id)).size, 3);
 });
+
+test('a line that is too large once encoded (control characters escape to six bytes) is cut to fit one Kafka record, with a marker, never refused forever', async () => {
+  const [line] = lines(`2026-11-25T10:00:00.123456789Z stdout F ${'\u0001'.repeat(300_000)}`, 512 * 1024);
+  const record = lineRecord(line!, file);
+  assert.equal(record.truncated, true);
+  assert.ok(record.value.length <= 1024 * 1024 - 64 * 1024, `${record.value.length} bytes`);
+  assert.ok(record.value.length > 900_000, 'cut no more than needed');
+  assert.match(record.envelope.message, /…\[truncated by the forwarder: over 983040 bytes encoded\]$/);
+  const decoded = await decodeEnvelope(record.value);
+  assert.ok(decoded.ok, decoded.ok ? '' : decoded.reason);
+  assert.equal(lineRecord(lines('2026-11-25T10:00:00.123456789Z stdout F short')[0]!, file).truncated, false);
+});

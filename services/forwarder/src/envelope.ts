@@ -1,5 +1,6 @@
 import type { AssembledLine, ContainerLogFile } from '@tributary/container-log';
 import { encodeEnvelope, fileEnvelopeId, type Envelope } from '@tributary/envelope';
+import { LOG_RECORD_MAX_BYTES } from '@tributary/kafka';
 import type { FileIdentity } from './file-reader.js';
 
 /** What the forwarder knows of the file a line came from. */
@@ -31,7 +32,7 @@ export function fileIdentityKey(file: Pick<SourceFile, 'identity' | 'truncations
  * of an oversized line use `offset + part`: unique, because a line of n bytes holds fewer
  * than n pieces and the next line starts after it.
  */
-export function lineRecord(line: AssembledLine, file: SourceFile): { key: string; value: Buffer; envelope: Envelope } {
+export function lineRecord(line: AssembledLine, file: SourceFile, maxRecordBytes = LOG_RECORD_MAX_BYTES): { key: string; value: Buffer; envelope: Envelope; truncated: boolean } {
   const envelope: Envelope = {
     id: fileEnvelopeId(file.node, fileIdentityKey(file), line.offset + line.part),
     time: line.time,
@@ -46,5 +47,18 @@ export function lineRecord(line: AssembledLine, file: SourceFile): { key: string
       ...(file.labels ? { labels: file.labels } : {}),
     },
   };
-  return { key: `${file.container.podUid}/${file.container.container}`, value: encodeEnvelope(envelope), envelope };
+  const key = `${file.container.podUid}/${file.container.container}`;
+  let value = encodeEnvelope(envelope);
+  if (value.length <= maxRecordBytes) return { key, value, envelope, truncated: false };
+  // Within --max-line-bytes, yet too large once encoded (JSON writes a control character as
+  // six bytes): Kafka would refuse it forever. Its message is cut, with a marker saying so.
+  let message = envelope.message;
+  let truncated: Envelope = envelope;
+  while (value.length > maxRecordBytes && message.length > 0) {
+    const over = value.length - maxRecordBytes;
+    message = message.slice(0, Math.max(0, Math.min(message.length - Math.ceil(over / 6) - 64, Math.floor(message.length * 0.9))));
+    truncated = { ...envelope, message: `${message}…[truncated by the forwarder: over ${maxRecordBytes} bytes encoded]` };
+    value = encodeEnvelope(truncated);
+  }
+  return { key, value, envelope: truncated, truncated: true };
 }

@@ -57,18 +57,24 @@ test('a file renamed away is read to its end through the open handle; the path t
   rmSync(dir, { recursive: true });
 });
 
-test('copytruncate: a file shorter than the read offset is read again from 0', async () => {
+test('copytruncate: a file shorter than the read offset is noticed, remembered with what it held, and read again from 0', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'reader-'));
   const path = join(dir, '0.log');
   writeFileSync(path, 'old line one\nold line two\n');
   const reader = new FileReader(path);
   assert.equal((await reader.read()).lines.length, 2);
+  const before = await reader.fileIdentity();
   truncateSync(path, 0);
   appendFileSync(path, 'after truncate\n');
+  const noticed = await reader.read();
+  assert.equal(noticed.truncated, true);
+  assert.deepEqual(noticed.lines, [], 'nothing of the new content yet: the copy’s end goes first');
+  assert.deepEqual(reader.lastTruncation, { fingerprint: before.fingerprint, offset: 26 });
   const after = await reader.read();
-  assert.equal(after.truncated, true);
+  assert.equal(after.truncated, false);
   assert.deepEqual(text(after.lines), ['after truncate']);
   assert.equal(after.lines[0]?.offset, 0);
+  assert.notEqual((await reader.fileIdentity()).fingerprint, before.fingerprint);
   await reader.close();
   rmSync(dir, { recursive: true });
 });

@@ -11,8 +11,14 @@ export interface ReadResult {
   readonly lines: FileLine[];
   /** Nothing more to read now (the writer may still append). */
   readonly atEnd: boolean;
-  /** The file shrank below what was read (copytruncate): reading restarted at 0. */
+  /** The file shrank below what was read (copytruncate): reading starts again at 0, from the next read on. */
   readonly truncated: boolean;
+}
+
+/** The content a file had before it was last truncated in place: its fingerprint, and how far it had been read. */
+export interface Truncation {
+  readonly fingerprint: string;
+  readonly offset: number;
 }
 
 /** How a file is known across renames: device, inode and (once it has one) its first line's fingerprint. */
@@ -37,6 +43,7 @@ export class FileReader {
   /** Bytes read after the last `\n`: the start of a line still being written. */
   private carry = Buffer.alloc(0);
   private identity: FileIdentity | undefined;
+  private truncation: Truncation | undefined;
 
   constructor(
     readonly path: string,
@@ -44,6 +51,18 @@ export class FileReader {
     private readonly chunkBytes = 256 * 1024,
   ) {
     this.position = offset;
+  }
+
+  /**
+   * What the file held before it was last truncated in place (copytruncate), when it was:
+   * the copy logrotate made of it has that fingerprint, and is read from that offset on.
+   */
+  get lastTruncation(): Truncation | undefined {
+    return this.truncation;
+  }
+
+  set lastTruncation(truncation: Truncation | undefined) {
+    this.truncation = truncation;
   }
 
   /** The offset of the first byte not yet returned in a complete line: what a position may hold. */
@@ -82,11 +101,14 @@ export class FileReader {
     let truncated = false;
     const { size } = await handle.stat();
     if (size < this.position) {
-      // Copied and truncated in place: everything from 0 is new.
+      // Copied and truncated in place: everything from 0 is new. Nothing of it is read now:
+      // the copy's unread end comes first, and the caller looks for the copy before reading on.
+      this.truncation = { fingerprint: (await this.fileIdentity()).fingerprint, offset: this.offset };
       this.position = 0;
       this.carry = Buffer.alloc(0);
       this.identity = { ...(this.identity as FileIdentity), fingerprint: '' };
       truncated = true;
+      return { lines: [], atEnd: false, truncated };
     }
     const lines: FileLine[] = [];
     let budget = maxBytes;

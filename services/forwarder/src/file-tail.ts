@@ -1,12 +1,17 @@
 import { detectFormat, LineAssembler, parseLine, type AssembledLine, type ContainerLogFile, type LogFormat } from '@tributary/container-log';
 import { lineRecord, type SourceFile } from './envelope.js';
-import { FileReader } from './file-reader.js';
+import { FileReader, type Truncation } from './file-reader.js';
+
+/** Longer lines are shipped in pieces of this many bytes unless --max-line-bytes says otherwise. */
+export const DEFAULT_MAX_LINE_BYTES = 512 * 1024;
 
 /** A record to produce, and what it proves once acknowledged. */
 export interface TailRecord {
   readonly key: string;
   readonly value: Buffer;
   readonly line: AssembledLine;
+  /** Cut to fit a Kafka record (see `lineRecord`), with a marker in its message. */
+  readonly truncated: boolean;
 }
 
 /** What one `poll()` read: its records, and the offset the file may be saved at once they (and all before) are acknowledged. */
@@ -18,6 +23,8 @@ export interface TailBatch {
   readonly atEnd: boolean;
   /** Bytes of the file this poll read (complete lines, their framing included). */
   readonly bytesRead: number;
+  /** The file was found truncated in place (copytruncate): nothing after that was read yet. */
+  readonly truncated?: boolean;
 }
 
 export interface FileTailOptions {
@@ -27,6 +34,8 @@ export interface FileTailOptions {
   /** Where to start: a saved position, or 0. */
   readonly offset?: number;
   readonly truncations?: number;
+  /** Saved with the position: what the file held before its last truncation (to know its copy). */
+  readonly truncatedFrom?: Truncation;
   readonly maxLineBytes?: number;
   /** Bytes per poll; default 1 MiB. */
   readonly readBytes?: number;
@@ -45,8 +54,10 @@ export class FileTail {
 
   constructor(private readonly options: FileTailOptions) {
     this.reader = new FileReader(options.path, options.offset ?? 0);
-    this.assembler = new LineAssembler(options.maxLineBytes === undefined ? {} : { maxLineBytes: options.maxLineBytes });
+    // Half a Kafka record: a piece's envelope fits in one whatever the line holds, mostly.
+    this.assembler = new LineAssembler({ maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES });
     this.truncations = options.truncations ?? 0;
+    this.reader.lastTruncation = options.truncatedFrom;
   }
 
   get path(): string {
@@ -79,17 +90,20 @@ export class FileTail {
     }
     const source = await this.source();
     const records = lines.map((line) => {
-      const { key, value } = lineRecord(line, source);
-      return { key, value, line };
+      const { key, value, truncated } = lineRecord(line, source);
+      return { key, value, line, truncated };
     });
     const bytesRead = read.lines.reduce((n, l) => n + l.bytes.length + 1, 0);
-    return { records, checkpoint: this.assembler.resumeOffset(this.reader.offset), unparsable, atEnd: read.atEnd, bytesRead };
+    return { records, checkpoint: this.assembler.resumeOffset(this.reader.offset), unparsable, atEnd: read.atEnd, bytesRead, ...(read.truncated ? { truncated: true } : {}) };
   }
 
   /** The file is gone and read to its end: its unfinished lines, marked incomplete. */
   async drain(): Promise<TailBatch> {
     const source = await this.source();
-    const records = this.assembler.flush().map((line) => ({ ...lineRecord(line, source), line }));
+    const records = this.assembler.flush().map((line) => {
+      const { key, value, truncated } = lineRecord(line, source);
+      return { key, value, line, truncated };
+    });
     return { records, checkpoint: this.reader.offset, unparsable: 0, atEnd: true, bytesRead: 0 };
   }
 

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { retryDelay } from '@tributary/elasticsearch';
 import { createHealthServer, type Readiness } from '@tributary/service';
-import { createKafka } from '@tributary/kafka';
+import { createKafka, PRODUCE_REQUEST_MAX_BYTES } from '@tributary/kafka';
 import { tenantNames } from '@tributary/tenant';
 import { discoverLogFiles, type LogFilter } from './discovery.js';
 import { FileReader } from './file-reader.js';
@@ -99,8 +99,8 @@ interface TopicState {
 
 /** How much of a file one poll reads; also the room a tenant must have in the spool to read on. */
 const READ_BYTES = 1024 * 1024;
-/** Bytes of spooled records per produce request while draining. */
-const DRAIN_BYTES = 1024 * 1024;
+/** Bytes of spooled records read per drain step. */
+const DRAIN_BYTES = PRODUCE_REQUEST_MAX_BYTES;
 
 /**
  * The node forwarder: follows every container log file under the root, reassembles split
@@ -123,6 +123,8 @@ export class Forwarder {
   private readonly finished = new Map<string, FilePosition>();
   /** Rotated files found read to their end, by device, inode, size and mtime: not opened again while unchanged. */
   private readonly settledRotated = new Set<string>();
+  /** Rotated files that look like a copy of a followed file not yet seen truncated: since when. */
+  private readonly copiesAwaited = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private lastScan = 0;
   private running = false;
@@ -136,6 +138,8 @@ export class Forwarder {
   private url: string | undefined;
   private ready = false;
   private readonly spoolAfterMs: number;
+  private connected = false;
+  private connecting: Promise<boolean> | undefined;
 
   constructor(private readonly options: ForwarderOptions) {
     this.logger = options.logger.child({ component: 'forwarder', node: options.node });
@@ -180,8 +184,8 @@ export class Forwarder {
     }
     for (const recovery of await this.spool.open()) this.logger.warn(recovery, 'spool repaired: the end of a segment was cut off');
     this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: cachedPartitioner });
-    // Kafka away at start is what the spool is for: connecting is retried by every send.
-    await this.producer.connect().catch((err: unknown) => this.logger.warn({ err }, 'Kafka not reachable at start: reading into the spool until it is'));
+    // Kafka away at start is what the spool is for: connecting is tried again before every send.
+    if (!(await this.connect())) this.logger.warn('Kafka not reachable at start: reading into the spool until it is');
     this.running = true;
     // What a previous run spooled goes first: its tenants' new lines queue behind it.
     for (const topic of this.spool.spooledTopics()) this.startSpooling(this.topicState(topic), 'spooled by a previous run');
@@ -259,6 +263,8 @@ export class Forwarder {
         }
         if (!state.spooling && state.direct) continue; // one request per tenant at a time
         const batch = await followed.tail.poll();
+        // Truncated in place: look for the copy (its unread end goes first) before reading on.
+        if (batch.truncated) this.lastScan = 0;
         const drained = followed.replaced && batch.atEnd ? await followed.tail.drain() : undefined;
         followed.batch = drained ? { ...batch, records: [...batch.records, ...drained.records], checkpoint: drained.checkpoint } : batch;
         if (batch.unparsable > 0) this.logger.warn({ path: followed.tail.path, lines: batch.unparsable }, 'lines not in the file’s format: shipped as their raw text');
@@ -267,6 +273,7 @@ export class Forwarder {
         if (followed.batch.records.length === 0) {
           // Nothing to send (a partial line waits for its end): the checkpoint stands as it is.
           this.acknowledge(followed, followed.batch.checkpoint);
+          followed.batch = undefined;
           continue;
         }
       }
@@ -322,9 +329,36 @@ export class Forwarder {
   }
 
   /** One produce request; resolves whether Kafka acknowledged it. Failures are counted and logged, never thrown. */
+  /**
+   * Connects the producer, once at a time; false while Kafka is unreachable. A kafkajs
+   * idempotent producer gets its producer id only in a `connect()` that succeeds: sending
+   * before that never works, so nothing is sent before it.
+   */
+  private connect(): Promise<boolean> {
+    if (this.connected) return Promise.resolve(true);
+    this.connecting ??= (this.producer as Producer)
+      .connect()
+      .then(
+        () => (this.connected = true),
+        (err: unknown) => {
+          this.logger.debug({ err }, 'cannot connect to Kafka yet');
+          return false;
+        },
+      )
+      .finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
   private async produce(state: TopicState, messages: Message[]): Promise<boolean> {
+    if (messages.length === 0) return true;
+    if (!(await this.connect())) {
+      this.counters.produceErrors.inc({ tenant: state.tenant });
+      return false;
+    }
     try {
-      await (this.producer as Producer).send({ topic: state.topic, acks: -1, compression: CompressionTypes.LZ4, messages });
+      // In requests small enough that each partition's batch is under the topic's limit even
+      // when the records don't compress; in order, one after the other.
+      for (const request of requests(messages)) await (this.producer as Producer).send({ topic: state.topic, acks: -1, compression: CompressionTypes.LZ4, messages: request });
       return true;
     } catch (err) {
       this.counters.produceErrors.inc({ tenant: state.tenant });
@@ -384,7 +418,7 @@ export class Forwarder {
    * tenant's records go straight to Kafka again.
    */
   private async drain(state: TopicState): Promise<void> {
-    const backoff = this.options.backoff ?? { initialMs: 200, maxMs: 30_000 };
+    const backoff = this.options.backoff ?? { initialMs: 200, maxMs: 5000 };
     while (!this.halt.signal.aborted) {
       if (state.skip) {
         const skip = state.skip;
@@ -507,6 +541,8 @@ export class Forwarder {
     if (partial > 0) this.counters.partialLines.inc({ tenant }, partial);
     if (oversized > 0) this.counters.oversizedLines.inc({ tenant }, oversized);
     if (invalid > 0) this.counters.invalidUtf8Lines.inc({ tenant }, invalid);
+    const truncated = batch.records.filter((r) => r.truncated).length;
+    if (truncated > 0) this.counters.truncatedRecords.inc({ tenant }, truncated);
     if (batch.unparsable > 0) this.counters.unparsableLines.inc({ tenant }, batch.unparsable);
   }
 
@@ -552,6 +588,17 @@ export class Forwarder {
       await probe.close();
       const saved = this.finished.get(identityKey(identity)) ?? this.saved.get(identityKey(identity));
       const size = stats.size;
+      let offset = saved?.offset ?? 0;
+      if (isRotated && !saved) {
+        // A file never seen may be logrotate's copy of a file then truncated in place: what of
+        // it was read before the truncation isn't read again.
+        const origin = await this.copyOrigin(file.path, identity.fingerprint, signature);
+        if (origin === 'wait') continue;
+        if (origin !== undefined) {
+          offset = Math.min(origin, size);
+          this.logger.info({ path: file.path, from: offset }, 'a copy of a file truncated in place (copytruncate): reading its unread end');
+        }
+      }
       if (isRotated && saved && saved.offset >= size) {
         if (this.settledRotated.size > 10_000) this.settledRotated.clear();
         this.settledRotated.add(signature);
@@ -561,19 +608,49 @@ export class Forwarder {
         node: this.options.node,
         path: file.path,
         container: file.container,
-        offset: saved?.offset ?? 0,
+        offset,
         truncations: saved?.truncations ?? 0,
+        ...(saved?.truncatedFrom ? { truncatedFrom: saved.truncatedFrom } : {}),
         ...(this.options.maxLineBytes === undefined ? {} : { maxLineBytes: this.options.maxLineBytes }),
       });
       await tail.reader.open();
-      this.followed.set(key, { tail, topic, stream: `${file.container.podUid}/${file.container.container}`, batch: undefined, inFlight: false, acknowledged: saved?.offset ?? 0, replaced: isRotated });
-      this.logger.info({ path: file.path, from: saved?.offset ?? 0 }, 'following');
+      this.followed.set(key, { tail, topic, stream: `${file.container.podUid}/${file.container.container}`, batch: undefined, inFlight: false, acknowledged: offset, replaced: isRotated });
+      if (offset !== 0) this.dirty = true;
+      this.logger.info({ path: file.path, from: offset }, 'following');
     }
+  }
+
+  /**
+   * When a rotated file never seen is logrotate's copy of a followed file that was then
+   * truncated in place (same first line as what that file held): the offset it had been read
+   * to. 'wait' while the original isn't found truncated yet (the copy is made first), for
+   * at most 10 s.
+   */
+  private async copyOrigin(path: string, fingerprint: string, signature: string): Promise<number | 'wait' | undefined> {
+    if (fingerprint === '') return undefined;
+    const dir = dirname(path);
+    for (const followed of this.followed.values()) {
+      if (followed.replaced || dirname(followed.tail.path) !== dir) continue;
+      const truncation = followed.tail.reader.lastTruncation;
+      if (truncation?.fingerprint === fingerprint) return truncation.offset;
+    }
+    for (const position of this.saved.values()) {
+      if (dirname(position.path) === dir && position.truncatedFrom?.fingerprint === fingerprint) return position.truncatedFrom.offset;
+    }
+    let live = false;
+    for (const followed of this.followed.values()) {
+      if (!followed.replaced && dirname(followed.tail.path) === dir && (await followed.tail.reader.fileIdentity()).fingerprint === fingerprint) live = true;
+    }
+    if (!live) return undefined;
+    const since = this.copiesAwaited.get(signature) ?? Date.now();
+    this.copiesAwaited.set(signature, since);
+    if (this.copiesAwaited.size > 1000) this.copiesAwaited.clear();
+    return Date.now() - since < 10_000 ? 'wait' : undefined;
   }
 
   private async forget(followed: Followed): Promise<void> {
     const identity = await followed.tail.reader.fileIdentity();
-    this.finished.set(identityKey(identity), { path: followed.tail.path, ...identity, offset: followed.acknowledged, ...(followed.tail.truncationCount ? { truncations: followed.tail.truncationCount } : {}) });
+    this.finished.set(identityKey(identity), positionOf(followed, identity));
     await followed.tail.close();
     for (const [key, value] of this.followed) if (value === followed) this.followed.delete(key);
     this.dirty = true;
@@ -595,7 +672,7 @@ export class Forwarder {
     const next = new Map<string, FilePosition>();
     for (const followed of this.followed.values()) {
       const identity = await followed.tail.reader.fileIdentity();
-      const position: FilePosition = { path: followed.tail.path, ...identity, offset: followed.acknowledged, ...(followed.tail.truncationCount ? { truncations: followed.tail.truncationCount } : {}) };
+      const position = positionOf(followed, identity);
       positions.push(position);
       next.set(identityKey(position), position);
     }
@@ -670,4 +747,33 @@ async function within(work: Promise<unknown>, ms: number): Promise<void> {
 /** Sleeps `ms`, or less when `signal` aborts; never rejects. */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return sleepFor(ms, undefined, { signal }).catch(() => undefined);
+}
+
+/** What the position file holds for a followed file. */
+function positionOf(followed: Followed, identity: { dev: number; ino: number; fingerprint: string }): FilePosition {
+  const truncatedFrom = followed.tail.reader.lastTruncation;
+  return {
+    path: followed.tail.path,
+    ...identity,
+    offset: followed.acknowledged,
+    ...(followed.tail.truncationCount ? { truncations: followed.tail.truncationCount } : {}),
+    ...(truncatedFrom ? { truncatedFrom } : {}),
+  };
+}
+
+/** Messages cut into produce requests of at most PRODUCE_REQUEST_MAX_BYTES of values (at least one message each). */
+function* requests(messages: Message[]): Generator<Message[]> {
+  let request: Message[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = (message.value as Buffer).length;
+    if (request.length > 0 && bytes + size > PRODUCE_REQUEST_MAX_BYTES) {
+      yield request;
+      request = [];
+      bytes = 0;
+    }
+    request.push(message);
+    bytes += size;
+  }
+  if (request.length > 0) yield request;
 }

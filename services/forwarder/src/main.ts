@@ -1,4 +1,4 @@
-import { parseBrokers } from '@tributary/kafka';
+import { LOG_RECORD_MAX_BYTES, parseBrokers } from '@tributary/kafka';
 import { runService } from '@tributary/service';
 import { Forwarder, type ForwarderOptions } from './forwarder.js';
 
@@ -20,6 +20,9 @@ export interface ForwarderFlags {
   shutdownTimeoutMs?: string;
 }
 
+/** The largest --max-line-bytes: room left in a record for the envelope around the piece. */
+const MAX_LINE_BYTES_LIMIT = 768 * 1024;
+
 const list = (value: string | undefined): string[] | undefined => value?.split(',').map((v) => v.trim()).filter((v) => v !== '');
 
 /** The forwarder's options from its environment and flags; throws with the flag's name when one is wrong. */
@@ -28,6 +31,7 @@ export function forwarderOptions(env: NodeJS.ProcessEnv, flags: ForwarderFlags, 
   if (!node) throw new Error('--node: required (or NODE_NAME, from the downward API): it is part of every record id');
   if (!flags.stateDir) throw new Error('--state-dir: required: where the position file lives (a hostPath that outlives the pod)');
   const maxLineBytes = whole('--max-line-bytes', flags.maxLineBytes, 16);
+  if (maxLineBytes !== undefined && maxLineBytes > MAX_LINE_BYTES_LIMIT) throw new Error(`--max-line-bytes ${maxLineBytes}: at most ${MAX_LINE_BYTES_LIMIT} (a piece and its envelope must fit one Kafka record of ${LOG_RECORD_MAX_BYTES} bytes)`);
   const spoolMaxBytes = whole('--spool-max-bytes', flags.spoolMaxBytes, 16 * 1024 * 1024);
   const spoolMaxBytesPerTenant = whole('--spool-max-bytes-per-tenant', flags.spoolMaxBytesPerTenant, 1024 * 1024);
   if (spoolMaxBytesPerTenant !== undefined && spoolMaxBytes !== undefined && spoolMaxBytesPerTenant > spoolMaxBytes) {

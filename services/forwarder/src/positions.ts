@@ -15,6 +15,8 @@ export interface FilePosition {
   readonly offset: number;
   /** Times the file was truncated in place while followed (part of its lines' ids); 0 when absent. */
   readonly truncations?: number;
+  /** Before its last truncation (copytruncate): that content's fingerprint and how far it was read; its copy is read on from there. */
+  readonly truncatedFrom?: { readonly fingerprint: string; readonly offset: number };
 }
 
 /** The position file could not be read as one: where, and why. */
@@ -93,5 +95,17 @@ function validPosition(value: unknown, where: string): FilePosition {
   if (typeof p.fingerprint !== 'string' || !/^([0-9a-f]{16})?$/.test(p.fingerprint)) throw new PositionFileError(where, 'fingerprint: expected 16 hex characters or ""');
   if (!whole(p.offset)) throw new PositionFileError(where, 'offset: expected a whole number of bytes');
   if (p.truncations !== undefined && !whole(p.truncations)) throw new PositionFileError(where, 'truncations: expected a whole number');
-  return { path: p.path, dev: p.dev, ino: p.ino, fingerprint: p.fingerprint, offset: p.offset, ...(p.truncations ? { truncations: p.truncations } : {}) };
+  const from = p.truncatedFrom as { fingerprint?: unknown; offset?: unknown } | undefined;
+  if (from !== undefined && (typeof from !== 'object' || from === null || typeof from.fingerprint !== 'string' || !whole(from.offset))) {
+    throw new PositionFileError(where, 'truncatedFrom: expected {"fingerprint": "…", "offset": n}');
+  }
+  return {
+    path: p.path,
+    dev: p.dev,
+    ino: p.ino,
+    fingerprint: p.fingerprint,
+    offset: p.offset,
+    ...(p.truncations ? { truncations: p.truncations } : {}),
+    ...(from ? { truncatedFrom: { fingerprint: from.fingerprint as string, offset: from.offset as number } } : {}),
+  };
 }

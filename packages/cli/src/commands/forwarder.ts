@@ -13,13 +13,17 @@ export function forwarderCommand(ctx: CliContext): Command {
     .option('--exclude-namespaces <list>', 'not these namespaces')
     .option('--include-containers <list>', 'only these container names')
     .option('--exclude-containers <list>', 'not these container names')
-    .option('--max-line-bytes <n>', 'longer lines are shipped in pieces of this size (default 1048576)')
+    .option('--max-line-bytes <n>', 'longer lines are shipped in pieces of this size (default 524288, at most 786432)')
     .option('--spool-max-bytes <n>', 'disk the spool may take while Kafka is away or slow; at the limit files are not read (default 536870912)')
     .option('--spool-max-bytes-per-tenant <n>', 'spool one tenant may take (default a quarter of --spool-max-bytes)')
     .option('--spool-after-ms <ms>', 'a produce unacknowledged this long has its records spooled, and reading goes on (default 2000)')
     .option('--shutdown-timeout-ms <ms>', 'on SIGTERM, how long to go on sending before persisting the rest to the spool (default 10000)')
     .option('--metrics-port <port>', 'port of /healthz, /readyz and /metrics (0 picks a free one)', '9091')
     .action(async (flags: ForwarderFlags) => {
-      process.exitCode = await runForwarder(ctx.env, flags);
+      const code = await runForwarder(ctx.env, flags);
+      process.exitCode = code;
+      // Stopped, and what wasn't sent is spooled: a connect to an unreachable broker that
+      // kafkajs goes on retrying (it can't be cancelled) must not keep the process alive.
+      setTimeout(() => process.exit(code), 200).unref();
     });
 }

@@ -1,6 +1,6 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -10,7 +10,7 @@ import { Forwarder } from '../index.js';
 import { cri, records as readRecords, sample } from './helpers.js';
 
 const engines = testEngines();
-const logger = pino({ level: 'silent' });
+const logger = pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
 const kafka = createKafka({ brokers: engines.brokers, clientId: 'forwarder-test' }, logger);
 const records = (topic: string, count: number, timeoutMs?: number): ReturnType<typeof readRecords> => readRecords(kafka, topic, count, timeoutMs);
 const scratch = mkdtempSync(join(tmpdir(), 'forwarder-'));
@@ -82,4 +82,46 @@ test('a file rotated by rename is read to its end, lines written during the rota
   await running.stop();
   assert.deepEqual(got.map((r) => r.envelope.message), ['before', 'during', 'after']);
   assert.equal(new Set(got.map((r) => r.envelope.id)).size, 3);
+});
+
+test('copytruncate: the copy’s unread end goes first, then the file started over; nothing twice, also after a restart', async () => {
+  const tenant = uniqueName('fwd-copy');
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, tenantTopics(tenant, { partitions: 1 }));
+  await admin.disconnect();
+  const root = join(scratch, 'pods-3');
+  const stateDir = join(scratch, 'state-3');
+  const dir = join(root, `${tenant}_job-0_8c3d0003-cccc/job`);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, '0.log');
+  writeFileSync(file, cri('a1') + cri('a2'));
+  // Passes run only when the test says (runOnce), each with a rescan.
+  const manual = (): Forwarder =>
+    new Forwarder({ brokers: engines.brokers, root, node: 'node-a', stateDir, pollIntervalMs: 3_600_000, rescanIntervalMs: 0, metricsPort: undefined, logger });
+  const first = manual();
+  await first.start();
+  await first.runOnce();
+  await records(`logs.${tenant}`, 2);
+
+  // Written just before logrotate runs, and not read yet: only the copy holds it afterwards.
+  appendFileSync(file, cri('a3'));
+  copyFileSync(file, `${file}.1`);
+  truncateSync(file, 0);
+  appendFileSync(file, cri('b1'));
+  for (let pass = 0; pass < 4; pass++) await first.runOnce();
+  const got = await records(`logs.${tenant}`, Number(process.env['DBG_N'] ?? 4));
+  if (process.env['DBG_N']) console.log(got.map((r) => r.envelope.message));
+  assert.deepEqual(got.map((r) => r.envelope.message), ['a1', 'a2', 'a3', 'b1'], 'in the order written, none twice');
+  assert.equal(new Set(got.map((r) => r.envelope.id)).size, 4);
+  await first.stop();
+
+  // A restart neither reads the copy again nor the file from its start.
+  appendFileSync(file, cri('b2'));
+  const second = manual();
+  await second.start();
+  for (let pass = 0; pass < 2; pass++) await second.runOnce();
+  const all = await records(`logs.${tenant}`, 5);
+  await second.stop();
+  assert.deepEqual(all.map((r) => r.envelope.message), ['a1', 'a2', 'a3', 'b1', 'b2']);
 });

@@ -3,7 +3,7 @@ import kafkajs, { type Message, type Producer as KafkaProducer } from 'kafkajs';
 import { pino, type Logger } from 'pino';
 import { retryDelay } from '@tributary/elasticsearch';
 import { encodeEnvelope, newSdkEnvelopeId, type Envelope, type Stream } from '@tributary/envelope';
-import { createKafka } from '@tributary/kafka';
+import { createKafka, LOG_RECORD_MAX_BYTES, PRODUCE_REQUEST_MAX_BYTES } from '@tributary/kafka';
 import { tenantNames } from '@tributary/tenant';
 
 // Not every kafkajs export is visible to ESM's static analysis of CommonJS: read it off the module.
@@ -38,6 +38,18 @@ export interface ProducerOptions {
   readonly batchSize?: number;
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
   readonly logger?: Logger;
+}
+
+/** `send()` got a record too large for one Kafka record once encoded: not taken. */
+export class ProducerRecordTooLargeError extends RangeError {
+  readonly code = 'TRIBUTARY_RECORD_TOO_LARGE';
+  constructor(
+    readonly bytes: number,
+    readonly limitBytes: number,
+  ) {
+    super(`the record is ${bytes} bytes encoded, over the ${limitBytes} a logs topic takes: split the message or shorten it`);
+    this.name = 'ProducerRecordTooLargeError';
+  }
 }
 
 /** `send()` found the buffer full: the record was not taken, and the caller knows. */
@@ -103,7 +115,10 @@ export class LogProducer {
     }
     const time = record.time === undefined ? new Date().toISOString() : typeof record.time === 'string' ? record.time : record.time.toISOString();
     const envelope: Envelope = { id: newSdkEnvelopeId(), time, stream: record.stream ?? 'stdout', message: record.message, source: { kind: 'sdk', app: this.options.app, host: this.host } };
-    this.buffer.push({ key: this.key, value: encodeEnvelope(envelope) });
+    const value = encodeEnvelope(envelope);
+    // Kafka would refuse it again and again, holding back every record behind it: refused here, where the caller hears.
+    if (value.length > LOG_RECORD_MAX_BYTES) throw new ProducerRecordTooLargeError(value.length, LOG_RECORD_MAX_BYTES);
+    this.buffer.push({ key: this.key, value });
     if (this.buffer.length >= (this.options.batchSize ?? 500)) this.kick(0);
     else this.kick(this.options.lingerMs ?? 50);
   }
@@ -145,7 +160,18 @@ export class LogProducer {
   }
 
   private async sendBatch(): Promise<void> {
-    const batch = this.buffer.splice(0, this.options.batchSize ?? 500);
+    // At most batchSize records, and few enough bytes that the batch stays under the topic's
+    // limit even when they don't compress (at least one record: each fits on its own).
+    let count = 0;
+    let bytes = 0;
+    const most = Math.min(this.buffer.length, this.options.batchSize ?? 500);
+    while (count < most) {
+      const size = (this.buffer[count] as { value: Buffer }).value.length;
+      if (count > 0 && bytes + size > PRODUCE_REQUEST_MAX_BYTES) break;
+      bytes += size;
+      count++;
+    }
+    const batch = this.buffer.splice(0, count);
     if (batch.length === 0) return;
     this.inFlight += batch.length;
     try {

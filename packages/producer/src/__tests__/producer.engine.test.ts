@@ -4,7 +4,8 @@ import { pino } from 'pino';
 import { decodeEnvelope } from '@tributary/envelope';
 import { createKafka, ensureTopics, tenantTopics } from '@tributary/kafka';
 import { testEngines, uniqueName } from '@tributary/testkit';
-import { createProducer, ProducerOverflowError } from '../index.js';
+import { randomBytes } from 'node:crypto';
+import { createProducer, ProducerOverflowError, ProducerRecordTooLargeError } from '../index.js';
 
 const engines = testEngines();
 const logger = pino({ level: 'silent' });
@@ -72,4 +73,20 @@ test('bad input is refused with a reason', async () => {
   const producer = createProducer({ brokers: engines.brokers, tenant: 'payments', app: 'a', logger });
   await assert.rejects(producer.send({ message: 42 } as unknown as { message: string }), /record.message must be a string/);
   await producer.close(1000);
+});
+
+test('records that don’t compress go out in batches under the topic’s limit; one too large for a record is refused at send()', async () => {
+  const tenant = uniqueName('sdk-big');
+  const kafka = createKafka({ brokers: engines.brokers, clientId: 'sdk-test' }, logger);
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, tenantTopics(tenant, { partitions: 1 }));
+  const producer = createProducer({ brokers: engines.brokers, tenant, app: 'blobs', logger });
+  // 500 × 4 000 random characters: ≈ 2 MB that LZ4 can't shrink, over the 1 MiB a batch may be.
+  for (let i = 0; i < 500; i++) await producer.send({ message: `${i} ${randomBytes(3000).toString('base64')}` });
+  await assert.rejects(producer.send({ message: 'x'.repeat(1024 * 1024) }), (err: unknown) => err instanceof ProducerRecordTooLargeError && err.limitBytes === 983040);
+  await producer.close(30_000);
+  const offsets = await admin.fetchTopicOffsets(`logs.${tenant}`);
+  await admin.disconnect();
+  assert.equal(offsets.reduce((n, o) => n + Number(o.high), 0), 500, 'every record acknowledged, the refused one not taken');
 });

@@ -58,7 +58,9 @@ async function prepareKafkaRun(ctx: LocalContext): Promise<KafkaRun> {
   const classpath = ['-cp', `${join(home, 'libs')}/*`, `-Dlog4j2.configurationFile=${log4j}`];
 
   // Kafka's own random-uuid is 16 random bytes in URL-safe base64: one JVM start saved.
-  const clusterId = randomBytes(16).toString('base64url');
+  // One that starts with '-' would be read by the storage tool as an option (1 in 64).
+  let clusterId = randomBytes(16).toString('base64url');
+  while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
   try {
     await run(java, [...classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', config], { cwd: dir });
   } catch (err) {

@@ -1,2 +1,2 @@
-export { createProducer, LogProducer, ProducerOverflowError, ProducerRecordTooLargeError } from './producer.js';
+export { createProducer, LogProducer, ProducerOverflowError, ProducerRecordError, ProducerRecordTooLargeError } from './producer.js';
 export type { LogRecord, ProducerOptions } from './producer.js';

@@ -2,7 +2,8 @@ import { hostname } from 'node:os';
 import kafkajs, { type Message, type Producer as KafkaProducer } from 'kafkajs';
 import { pino, type Logger } from 'pino';
 import { retryDelay } from '@tributary/elasticsearch';
-import { encodeEnvelope, newSdkEnvelopeId, type Envelope, type Stream } from '@tributary/envelope';
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { ENVELOPE_AVRO_SCHEMA, encodeEnvelope, formatFieldErrors, newSdkEnvelopeId, parseEnvelope, type Envelope, type Stream } from '@tributary/envelope';
 import { createKafka, LOG_RECORD_MAX_BYTES, PRODUCE_REQUEST_MAX_BYTES } from '@tributary/kafka';
 import { tenantNames } from '@tributary/tenant';
 
@@ -15,6 +16,12 @@ export interface LogRecord {
   readonly stream?: Stream;
   /** When it happened; default now. */
   readonly time?: Date | string;
+  /**
+   * The app's own stable id for this event (an event or request id), used as the envelope
+   * id: a record sent again after an app restart is then stored once. Default: a new UUID v7,
+   * stable across the SDK's retries only.
+   */
+  readonly id?: string;
 }
 
 export interface ProducerOptions {
@@ -37,7 +44,22 @@ export interface ProducerOptions {
   readonly lingerMs?: number;
   readonly batchSize?: number;
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  /**
+   * Frame records for a schema registry (Confluent wire format: 0x00, schema id, Avro body)
+   * instead of JSON. The envelope's Avro schema (`ENVELOPE_AVRO_SCHEMA`) is registered under
+   * `subject` (default `logs.<tenant>-value`, the topic-name strategy) at the first send.
+   */
+  readonly schemaRegistry?: { readonly url: string; readonly subject?: string };
   readonly logger?: Logger;
+}
+
+/** `send()` got a record that can't be an envelope (its id, here): not taken, with the field and the reason. */
+export class ProducerRecordError extends TypeError {
+  readonly code = 'TRIBUTARY_INVALID_RECORD';
+  constructor(reason: string) {
+    super(`send(record): ${reason}`);
+    this.name = 'ProducerRecordError';
+  }
 }
 
 /** `send()` got a record too large for one Kafka record once encoded: not taken. */
@@ -84,12 +106,15 @@ export class LogProducer {
   private connected: Promise<void> | undefined;
   private readonly roomWaiters: Array<() => void> = [];
   private readonly drainedWaiters: Array<() => void> = [];
+  private readonly registry: SchemaRegistry | undefined;
+  private schemaId: Promise<number> | undefined;
 
   constructor(private readonly options: ProducerOptions) {
     this.topic = tenantNames(options.tenant).logsTopic;
     this.host = options.host ?? hostname();
     this.key = `${options.app}/${this.host}`;
     this.logger = (options.logger ?? pino({ level: 'warn' })).child({ component: 'tributary-producer', tenant: options.tenant, app: options.app });
+    if (options.schemaRegistry) this.registry = new SchemaRegistry({ host: options.schemaRegistry.url });
     this.kafkaProducer = createKafka({ brokers: options.brokers, clientId: `tributary-producer-${options.app}` }, this.logger).producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
   }
 
@@ -114,8 +139,13 @@ export class LogProducer {
       }
     }
     const time = record.time === undefined ? new Date().toISOString() : typeof record.time === 'string' ? record.time : record.time.toISOString();
-    const envelope: Envelope = { id: newSdkEnvelopeId(), time, stream: record.stream ?? 'stdout', message: record.message, source: { kind: 'sdk', app: this.options.app, host: this.host } };
-    const value = encodeEnvelope(envelope);
+    const envelope: Envelope = { id: record.id ?? newSdkEnvelopeId(), time, stream: record.stream ?? 'stdout', message: record.message, source: { kind: 'sdk', app: this.options.app, host: this.host } };
+    if (record.id !== undefined) {
+      // An id from the app: checked by the envelope's own rules, so the processor never dead-letters it for that.
+      const parsed = parseEnvelope(envelope);
+      if (!parsed.ok) throw new ProducerRecordError(formatFieldErrors(parsed.errors, parsed.more));
+    }
+    const value = this.registry ? await this.framed(envelope) : encodeEnvelope(envelope);
     // Kafka would refuse it again and again, holding back every record behind it: refused here, where the caller hears.
     if (value.length > LOG_RECORD_MAX_BYTES) throw new ProducerRecordTooLargeError(value.length, LOG_RECORD_MAX_BYTES);
     this.buffer.push({ key: this.key, value });
@@ -189,6 +219,22 @@ export class LogProducer {
     }
     for (const wake of this.roomWaiters.splice(0)) wake();
     if (this.buffered === 0) for (const wake of this.drainedWaiters.splice(0)) wake();
+  }
+
+  /** The envelope in the registry's wire format; registers the schema once (a failure rejects this `send()`, and the next one tries again). */
+  private async framed(envelope: Envelope): Promise<Buffer> {
+    const registry = this.registry as SchemaRegistry;
+    this.schemaId ??= registry
+      .register({ type: SchemaType.AVRO, schema: JSON.stringify(ENVELOPE_AVRO_SCHEMA) }, { subject: this.options.schemaRegistry?.subject ?? `${this.topic}-value` })
+      .then(({ id }) => id);
+    let id: number;
+    try {
+      id = await this.schemaId;
+    } catch (err) {
+      this.schemaId = undefined;
+      throw new Error(`cannot register the envelope schema with the schema registry at ${this.options.schemaRegistry?.url}: ${(err as Error).message}; the record was not taken`, { cause: err });
+    }
+    return registry.encode(id, envelope);
   }
 
   /** Connects; a failure surfaces where the batch awaits it, never as an unhandled rejection. */

@@ -5,7 +5,8 @@ import { decodeEnvelope } from '@tributary/envelope';
 import { createKafka, ensureTopics, tenantTopics } from '@tributary/kafka';
 import { testEngines, uniqueName } from '@tributary/testkit';
 import { randomBytes } from 'node:crypto';
-import { createProducer, ProducerOverflowError, ProducerRecordTooLargeError } from '../index.js';
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { createProducer, ProducerOverflowError, ProducerRecordError, ProducerRecordTooLargeError } from '../index.js';
 
 const engines = testEngines();
 const logger = pino({ level: 'silent' });
@@ -90,3 +91,71 @@ test('records that don’t compress go out in batches under the topic’s limit;
   await admin.disconnect();
   assert.equal(offsets.reduce((n, o) => n + Number(o.high), 0), 500, 'every record acknowledged, the refused one not taken');
 });
+
+test('an app’s own ids are the envelope ids (a re-send after a restart is stored once); a bad one is refused with its field', async () => {
+  const tenant = uniqueName('sdk-id');
+  const kafka = createKafka({ brokers: engines.brokers, clientId: 'sdk-test' }, logger);
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, tenantTopics(tenant, { partitions: 1 }));
+  await admin.disconnect();
+  for (let run = 0; run < 2; run++) {
+    const producer = createProducer({ brokers: engines.brokers, tenant, app: 'orders', logger });
+    await producer.send({ message: 'order 42 shipped', id: 'order-42-shipped' });
+    await assert.rejects(producer.send({ message: 'x', id: '' }), (err: unknown) => err instanceof ProducerRecordError && /id: must not be empty/.test(err.message));
+    await producer.close();
+  }
+  const got = await readAll(kafka, `logs.${tenant}`, 2);
+  assert.deepEqual(got.map((r) => r.id), ['order-42-shipped', 'order-42-shipped'], 'the same id both times: Elasticsearch stores it once');
+});
+
+test('with a schema registry, records are framed (0x00, schema id, Avro) under logs.<tenant>-value and decode like JSON ones', async () => {
+  const tenant = uniqueName('sdk-sr');
+  const kafka = createKafka({ brokers: engines.brokers, clientId: 'sdk-test' }, logger);
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, tenantTopics(tenant, { partitions: 1 }));
+  await admin.disconnect();
+  const producer = createProducer({ brokers: engines.brokers, tenant, app: 'billing', host: 'vm-1', schemaRegistry: { url: engines.schemaRegistryUrl }, logger });
+  await producer.send({ message: 'framed one', time: '2026-11-25T10:00:00Z' });
+  await producer.send({ message: 'framed two', stream: 'stderr' });
+  await producer.close();
+  const registry = new SchemaRegistry({ host: engines.schemaRegistryUrl });
+  const schemaId = await registry.getLatestSchemaId(`logs.${tenant}-value`);
+  const got = await readAll(kafka, `logs.${tenant}`, 2, registry);
+  assert.deepEqual(got.map((r) => [r.message, r.framing, r.schemaId]), [['framed one', 'registry', schemaId], ['framed two', 'registry', schemaId]]);
+  assert.deepEqual(got[0]?.source, { kind: 'sdk', app: 'billing', host: 'vm-1' });
+
+  const unreachable = createProducer({ brokers: engines.brokers, tenant, app: 'billing', schemaRegistry: { url: 'http://127.0.0.1:9' }, logger });
+  await assert.rejects(unreachable.send({ message: 'lost?' }), /cannot register the envelope schema .* the record was not taken/);
+  assert.equal(unreachable.buffered, 0);
+  await unreachable.close();
+});
+
+/** Every record of `topic`, decoded (through `registry` when given), once `count` are there. */
+async function readAll(kafka: ReturnType<typeof createKafka>, topic: string, count: number, registry?: SchemaRegistry): Promise<Array<{ id: string; message: string; source: unknown; framing: string; schemaId: number | undefined }>> {
+  const consumer = kafka.consumer({ groupId: uniqueName('sdk-reader') });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  const got: Array<{ id: string; message: string; source: unknown; framing: string; schemaId: number | undefined }> = [];
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timeout = setTimeout(() => reject(new Error(`${got.length} of ${count} records`)), 30_000);
+      void consumer.run({
+        eachMessage: async ({ message }) => {
+          const value = message.value as Buffer;
+          const decoded = await decodeEnvelope(value, registry ? { registry } : {});
+          assert.ok(decoded.ok, decoded.ok ? '' : decoded.reason);
+          got.push({ id: decoded.envelope.id, message: decoded.envelope.message, source: decoded.envelope.source, framing: decoded.framing, schemaId: value[0] === 0 ? value.readInt32BE(1) : undefined });
+          if (got.length >= count) {
+            clearTimeout(timeout);
+            resolve();
+          }
+        },
+      });
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return got;
+}

@@ -11,9 +11,9 @@ import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { decodeEnvelope } from '@tributary/envelope';
 import { createKafka, ensureTopics, tenantTopics } from '@tributary/kafka';
 import { testEngines, uniqueName } from '@tributary/testkit';
+import { assertEveryStreamInOrder, readForwardedLines } from './fixtures/forwarded-lines.js';
 
 const LINES = Number(process.env['FORWARDER_CRASH_LINES'] ?? 200_000);
 const FILES = 4;
@@ -81,41 +81,10 @@ test(`kill -9 of the forwarder during ${LINES} lines with rotation loses nothing
   clearInterval(killer);
 
   // Read everything back: by stream (key), the line numbers in first-seen order.
-  const seen = new Map<string, number[]>();
-  const ids = new Set<string>();
-  let records = 0;
-  const consumer = kafka.consumer({ groupId: uniqueName('forwarder-crash-reader') });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [`logs.${tenant}`], fromBeginning: true });
-  await new Promise<void>((resolve, reject) => {
-    const deadline = setTimeout(() => reject(new Error(`${ids.size} distinct lines of ${LINES} after 180 s (${records} records, ${kills} kills)`)), 180_000);
-    void consumer.run({
-      eachMessage: async ({ message }) => {
-        const decoded = await decodeEnvelope(message.value as Buffer);
-        assert.ok(decoded.ok);
-        records++;
-        ids.add(decoded.envelope.id);
-        const seq = Number(/^line (\d+)/.exec(decoded.envelope.message)?.[1]);
-        const key = String(message.key);
-        seen.set(key, [...(seen.get(key) ?? []), seq]);
-        if (ids.size === LINES) {
-          clearTimeout(deadline);
-          // A little longer: a line re-sent with another id would show up as one distinct id too many.
-          setTimeout(resolve, 2000);
-        }
-      },
-    });
-  });
-  await consumer.disconnect();
+  const { streams, ids, records } = await readForwardedLines(kafka, `logs.${tenant}`, LINES);
   child?.kill('SIGTERM');
 
   t.diagnostic(`${LINES} lines, ${kills} forwarders killed with SIGKILL, ${records} records (${records - ids.size} re-sent with the same id), ${files.reduce((n, f) => n + f.rotations, 0)} rotations`);
   assert.equal(ids.size, LINES, 'one distinct id per line');
-  for (const [key, seqs] of seen) {
-    const firstSeen: number[] = [];
-    const known = new Set<number>();
-    for (const seq of seqs) if (!known.has(seq)) (known.add(seq), firstSeen.push(seq));
-    assert.equal(firstSeen.length, files[0] ? LINES / FILES : 0, `${key}: every line`);
-    assert.ok(firstSeen.every((seq, i) => seq === i), `${key}: in order (first out of order at ${firstSeen.findIndex((seq, i) => seq !== i)})`);
-  }
+  assertEveryStreamInOrder(streams, LINES / FILES);
 });

@@ -13,9 +13,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { decodeEnvelope } from '@tributary/envelope';
 import { createKafka, ensureTopics, tenantTopics } from '@tributary/kafka';
 import { startRestartableKafka, uniqueName } from '@tributary/testkit';
+import { assertEveryStreamInOrder, readForwardedLines } from './fixtures/forwarded-lines.js';
 
 const OUTAGE_MS = Number(process.env['FORWARDER_OUTAGE_MS'] ?? 30_000);
 const bin = join(import.meta.dirname, '..', 'packages', 'cli', 'bin', 'tributary.js');
@@ -127,44 +127,14 @@ test(`Kafka stopped for ${OUTAGE_MS / 1000} s while lines are written, and the f
   const lines = files.reduce((n, f) => n + f.written, 0);
 
   // Everything, once Kafka is back: by stream, the line numbers in first-seen order.
-  const seen = new Map<string, number[]>();
-  const ids = new Set<string>();
-  let records = 0;
-  const consumer = kafka.consumer({ groupId: uniqueName('forwarder-outage-reader') });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [`logs.${tenant}`], fromBeginning: true });
-  await new Promise<void>((resolve, reject) => {
-    const deadline = setTimeout(() => reject(new Error(`${ids.size} distinct lines of ${lines} after 180 s (${records} records)`)), 180_000);
-    void consumer.run({
-      eachMessage: async ({ message }) => {
-        const decoded = await decodeEnvelope(message.value as Buffer);
-        assert.ok(decoded.ok);
-        records++;
-        ids.add(decoded.envelope.id);
-        const key = String(message.key);
-        const list = seen.get(key) ?? [];
-        list.push(Number(/^line (\d+)/.exec(decoded.envelope.message)?.[1]));
-        seen.set(key, list);
-        if (ids.size === lines) {
-          clearTimeout(deadline);
-          setTimeout(resolve, 2000);
-        }
-      },
-    });
-  });
-  await consumer.disconnect();
+  const { streams, ids, records } = await readForwardedLines(kafka, `logs.${tenant}`, lines);
   await until('the spool drained', async () => (await metric(port, 'tributary_forwarder_spool_bytes')) === 0, 60_000);
   child.kill('SIGTERM');
   await new Promise((resolve) => child?.once('exit', resolve));
 
   t.diagnostic(`${lines} lines; Kafka away ${outageMs} ms; ${spooledBeforeStop} bytes spooled at the SIGTERM, stopped in ${stopMs} ms; ${records} records (${records - ids.size} re-sent with the same id)`);
   assert.equal(ids.size, lines, 'one distinct id per line');
-  assert.equal(seen.size, 2);
-  for (const [key, seqs] of seen) {
-    const firstSeen: number[] = [];
-    const known = new Set<number>();
-    for (const seq of seqs) if (!known.has(seq)) (known.add(seq), firstSeen.push(seq));
-    assert.ok(firstSeen.every((seq, i) => seq === i), `${key}: every line, in order (first gap or swap at ${firstSeen.findIndex((seq, i) => seq !== i)})`);
-  }
+  assert.equal(streams.size, 2);
+  assertEveryStreamInOrder(streams);
   assert.equal(existsSync(spoolDir), false, 'a drained spool leaves nothing on disk');
 });

@@ -4,6 +4,8 @@ import lz4 from 'lz4-napi';
 import { uncompress } from 'snappyjs';
 import type { Logger } from 'pino';
 import type { KafkaOptions } from './config.js';
+// Before any client is made: kafkajs's produce request takes its record encoder when it loads.
+import './record-encoding.js';
 
 
 // Not every kafkajs export is visible to ESM's static analysis of CommonJS; these are read off the module.

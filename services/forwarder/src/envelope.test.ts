@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LineAssembler, parseLine } from '@tributary/container-log';
-import { decodeEnvelope } from '@tributary/envelope';
-import { lineRecord, type SourceFile } from './envelope.js';
+import { decodeEnvelope, encodeEnvelope } from '@tributary/envelope';
+import { fileJsonParts, lineRecord, type SourceFile } from './envelope.js';
 
 const file: SourceFile = {
   node: 'node-a',
@@ -55,4 +55,18 @@ test('a line that is too large once encoded (control characters escape to six by
   const decoded = await decodeEnvelope(record.value);
   assert.ok(decoded.ok, decoded.ok ? '' : decoded.reason);
   assert.equal(lineRecord(lines('2026-11-25T10:00:00.123456789Z stdout F short')[0]!, file).truncated, false);
+});
+
+test('the value is byte for byte what encodeEnvelope writes, with or without the file’s JSON made once', () => {
+  const labelled: SourceFile = { ...file, path: '/var/log/pods/pay"ments_api-0_6f1c0001/api/0.log', labels: { app: 'checkout', 'team/ü': 'a"b' } };
+  const contents = ['hello', 'quote " backslash \\ tab \t', 'ünïcödé 🚀', '\u0001\u001f control', '{"level":"info","msg":"json inside"}', ''];
+  for (const source of [file, labelled, { ...labelled, json: fileJsonParts(labelled) }]) {
+    for (const content of contents) {
+      for (const stream of ['stdout', 'stderr']) {
+        const [line] = lines(`2026-11-25T10:00:00.123456789Z ${stream} F ${content}`);
+        const record = lineRecord(line!, source);
+        assert.deepEqual(record.value, encodeEnvelope(record.envelope), `${JSON.stringify(content)} ${stream}`);
+      }
+    }
+  }
 });

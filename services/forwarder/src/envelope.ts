@@ -17,6 +17,23 @@ export interface SourceFile {
    */
   readonly truncations: number;
   readonly labels?: Readonly<Record<string, string>>;
+  /** The envelope's JSON around each line that is the same for the whole file (`fileJsonParts`), made once per file rather than per line. */
+  readonly json?: FileJsonParts;
+}
+
+/** JSON fragments of a file's envelopes that don't change from line to line. */
+export interface FileJsonParts {
+  /** `"node":…,"path":…` of `source`. */
+  readonly source: string;
+  /** The whole `kubernetes` object. */
+  readonly kubernetes: string;
+}
+
+/** The JSON fragments every envelope of `file` shares; `lineRecord` writes the same bytes with or without them. */
+export function fileJsonParts(file: Pick<SourceFile, 'node' | 'path' | 'container' | 'labels'>): FileJsonParts {
+  const { namespace, pod, podUid, container } = file.container;
+  const kubernetes = { namespace, pod, pod_uid: podUid, container, ...(file.labels ? { labels: file.labels } : {}) };
+  return { source: `"node":${JSON.stringify(file.node)},"path":${JSON.stringify(file.path)}`, kubernetes: JSON.stringify(kubernetes) };
 }
 
 /** The identity string of a file in its lines' ids: stable across renames and restarts. */
@@ -48,7 +65,13 @@ export function lineRecord(line: AssembledLine, file: SourceFile, maxRecordBytes
     },
   };
   const key = `${file.container.podUid}/${file.container.container}`;
-  let value = encodeEnvelope(envelope);
+  // The same bytes as encodeEnvelope (a test holds them equal), written directly: per line
+  // only the id, time, message and offset are new, and JSON.stringify of the whole nested
+  // object was the forwarder's largest cost of its own.
+  const parts = file.json ?? fileJsonParts(file);
+  let value: Buffer = Buffer.from(
+    `{"id":${JSON.stringify(envelope.id)},"time":${JSON.stringify(envelope.time)},"stream":${JSON.stringify(envelope.stream)},"message":${JSON.stringify(envelope.message)},"source":{"kind":"file",${parts.source},"offset":${line.offset}},"kubernetes":${parts.kubernetes}}`,
+  );
   if (value.length <= maxRecordBytes) return { key, value, envelope, truncated: false };
   // Within --max-line-bytes, yet too large once encoded (JSON writes a control character as
   // six bytes): Kafka would refuse it forever. Its message is cut, with a marker saying so.

@@ -1,5 +1,5 @@
 import { detectFormat, LineAssembler, parseLine, type AssembledLine, type ContainerLogFile, type LogFormat } from '@tributary/container-log';
-import { lineRecord, type SourceFile } from './envelope.js';
+import { fileJsonParts, lineRecord, type FileJsonParts, type SourceFile } from './envelope.js';
 import { FileReader, type Truncation } from './file-reader.js';
 
 /** Longer lines are shipped in pieces of this many bytes unless --max-line-bytes says otherwise. */
@@ -51,6 +51,7 @@ export class FileTail {
   private readonly assembler: LineAssembler;
   private format: LogFormat | undefined;
   private truncations: number;
+  private json: FileJsonParts | undefined;
 
   constructor(private readonly options: FileTailOptions) {
     this.reader = new FileReader(options.path, options.offset ?? 0);
@@ -112,6 +113,8 @@ export class FileTail {
   }
 
   private async source(): Promise<SourceFile> {
-    return { node: this.options.node, path: this.options.path, container: this.options.container, identity: await this.reader.fileIdentity(), truncations: this.truncations };
+    const { node, path, container } = this.options;
+    this.json ??= fileJsonParts({ node, path, container });
+    return { node, path, container, identity: await this.reader.fileIdentity(), truncations: this.truncations, json: this.json };
   }
 }

@@ -32,6 +32,7 @@ import { lineRecord, type SourceFile } from '@tributary/forwarder';
 // Imported for its side effect too: it registers the LZ4 codec the services ship.
 import { tenantTopics } from '@tributary/kafka';
 import { tenantNames } from '@tributary/tenant';
+import { prng } from './prng.js';
 
 // Not every kafkajs export is visible to ESM's static analysis of CommonJS: read them off the module.
 const { CompressionCodecs, CompressionTypes, Partitioners } = kafkajs;
@@ -74,17 +75,6 @@ const mb = (bytes: number): string => (bytes / 1e6).toFixed(1);
 // ---------------------------------------------------------------------------------------
 // The corpus: one node's container logs, as files, read back the forwarder's way.
 
-/** mulberry32: the same corpus on every run, so runs compare. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const random = prng(20261125);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
 const int = (min: number, max: number): number => min + Math.floor(random() * (max - min + 1));

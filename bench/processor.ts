@@ -24,6 +24,7 @@ import { createKafka, ensureTopics, tenantTopics } from '@tributary/kafka';
 import { checkManifests, serializeDocument, type PipelineProgram } from '@tributary/pipeline';
 import { startEngines, type EngineInfo } from '@tributary/testkit';
 import { benchManifest } from './manifest.js';
+import { prng } from './prng.js';
 
 // Not every kafkajs export is visible to ESM's static analysis of CommonJS: read it off the module.
 const { CompressionTypes } = kafkajs;
@@ -69,17 +70,6 @@ process.on('unhandledRejection', (err) => {
 // Realistic container log lines: a web service's JSON, varied in size (≈250–400 bytes),
 // 12 % debug (dropped by the pipeline), a card number in some, a password now and then.
 
-/** mulberry32: the same records on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PODS = 48;
 const pods = Array.from({ length: PODS }, (_, p) => ({

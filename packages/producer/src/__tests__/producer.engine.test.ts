@@ -11,13 +11,19 @@ import { createProducer, ProducerOverflowError, ProducerRecordError, ProducerRec
 const engines = testEngines();
 const logger = pino({ level: 'silent' });
 
-test('records reach logs.<tenant> as sdk envelopes, in order, each with its own id', async () => {
-  const tenant = uniqueName('sdk');
+/** A new tenant whose topics exist, and a client to read them. */
+async function tenantWithTopics(prefix: string, partitions: number): Promise<{ tenant: string; kafka: ReturnType<typeof createKafka> }> {
+  const tenant = uniqueName(prefix);
   const kafka = createKafka({ brokers: engines.brokers, clientId: 'sdk-test' }, logger);
   const admin = kafka.admin();
   await admin.connect();
-  await ensureTopics(admin, tenantTopics(tenant, { partitions: 2 }));
+  await ensureTopics(admin, tenantTopics(tenant, { partitions }));
   await admin.disconnect();
+  return { tenant, kafka };
+}
+
+test('records reach logs.<tenant> as sdk envelopes, in order, each with its own id', async () => {
+  const { tenant, kafka } = await tenantWithTopics('sdk', 2);
   const producer = createProducer({ brokers: engines.brokers, tenant, app: 'billing', host: 'vm-7', logger });
   for (let i = 0; i < 1000; i++) await producer.send({ message: `invoice ${i} paid`, stream: i % 10 === 0 ? 'stderr' : 'stdout', time: new Date(Date.UTC(2026, 10, 25, 10, 0, 0, i)) });
   await producer.flush();
@@ -93,12 +99,7 @@ test('records that don’t compress go out in batches under the topic’s limit;
 });
 
 test('an app’s own ids are the envelope ids (a re-send after a restart is stored once); a bad one is refused with its field', async () => {
-  const tenant = uniqueName('sdk-id');
-  const kafka = createKafka({ brokers: engines.brokers, clientId: 'sdk-test' }, logger);
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, tenantTopics(tenant, { partitions: 1 }));
-  await admin.disconnect();
+  const { tenant, kafka } = await tenantWithTopics('sdk-id', 1);
   for (let run = 0; run < 2; run++) {
     const producer = createProducer({ brokers: engines.brokers, tenant, app: 'orders', logger });
     await producer.send({ message: 'order 42 shipped', id: 'order-42-shipped' });
@@ -110,12 +111,7 @@ test('an app’s own ids are the envelope ids (a re-send after a restart is stor
 });
 
 test('with a schema registry, records are framed (0x00, schema id, Avro) under logs.<tenant>-value and decode like JSON ones', async () => {
-  const tenant = uniqueName('sdk-sr');
-  const kafka = createKafka({ brokers: engines.brokers, clientId: 'sdk-test' }, logger);
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, tenantTopics(tenant, { partitions: 1 }));
-  await admin.disconnect();
+  const { tenant, kafka } = await tenantWithTopics('sdk-sr', 1);
   const producer = createProducer({ brokers: engines.brokers, tenant, app: 'billing', host: 'vm-1', schemaRegistry: { url: engines.schemaRegistryUrl }, logger });
   await producer.send({ message: 'framed one', time: '2026-11-25T10:00:00Z' });
   await producer.send({ message: 'framed two', stream: 'stderr' });

@@ -67,6 +67,8 @@ interface Followed {
   acknowledged: number;
   /** The path names another file now: read this one to its end, then forget it. */
   replaced: boolean;
+  /** The last read reached the end of the file (for now). */
+  atEnd: boolean;
 }
 
 /** One produce request of a tenant's freshly read records, straight to Kafka. */
@@ -269,6 +271,7 @@ export class Forwarder {
         followed.batch = drained ? { ...batch, records: [...batch.records, ...drained.records], checkpoint: drained.checkpoint } : batch;
         if (batch.unparsable > 0) this.logger.warn({ path: followed.tail.path, lines: batch.unparsable }, 'lines not in the file’s format: shipped as their raw text');
         this.count(followed, followed.batch);
+        followed.atEnd = batch.atEnd;
         if (!batch.atEnd) backlog = true;
         if (followed.batch.records.length === 0) {
           // Nothing to send (a partial line waits for its end): the checkpoint stands as it is.
@@ -294,7 +297,8 @@ export class Forwarder {
       if (state.direct && !state.direct.spooled && Date.now() - state.direct.startedAt >= this.spoolAfterMs) await this.spoolDirect(state, state.direct, 'Kafka is slow to acknowledge');
     }
     for (const followed of [...this.followed.values()]) {
-      if (followed.replaced && !followed.batch && !followed.inFlight) await this.forget(followed);
+      // Only once read to its end: its handle is the only way to what the kubelet may have deleted.
+      if (followed.replaced && followed.atEnd && !followed.batch && !followed.inFlight) await this.forget(followed);
     }
     await this.gauges();
     if (this.dirty) await this.savePositions();
@@ -614,7 +618,7 @@ export class Forwarder {
         ...(this.options.maxLineBytes === undefined ? {} : { maxLineBytes: this.options.maxLineBytes }),
       });
       await tail.reader.open();
-      this.followed.set(key, { tail, topic, stream: `${file.container.podUid}/${file.container.container}`, batch: undefined, inFlight: false, acknowledged: offset, replaced: isRotated });
+      this.followed.set(key, { tail, topic, stream: `${file.container.podUid}/${file.container.container}`, batch: undefined, inFlight: false, acknowledged: offset, replaced: isRotated, atEnd: false });
       if (offset !== 0) this.dirty = true;
       this.logger.info({ path: file.path, from: offset }, 'following');
     }

@@ -124,3 +124,31 @@ test('copytruncate: the copy’s unread end goes first, then the file started ov
   await second.stop();
   assert.deepEqual(all.map((r) => r.envelope.message), ['a1', 'a2', 'a3', 'b1', 'b2']);
 });
+
+test('a rotated file with megabytes still unread is read to its end through its handle, even once the kubelet deleted it', async () => {
+  const tenant = uniqueName('fwd-behind');
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, tenantTopics(tenant, { partitions: 1 }));
+  await admin.disconnect();
+  const root = join(scratch, 'pods-4');
+  const dir = join(root, `${tenant}_batch-0_9d4e0004-dddd/batch`);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, '0.log');
+  writeFileSync(file, cri('line 0'));
+  const manual = new Forwarder({ brokers: engines.brokers, root, node: 'node-a', stateDir: join(scratch, 'state-4'), pollIntervalMs: 3_600_000, rescanIntervalMs: 0, metricsPort: undefined, logger });
+  await manual.start();
+  await manual.runOnce();
+  // ≈ 3 MiB written, then rotated before the forwarder reads on: three reads' worth behind.
+  let chunk = '';
+  for (let n = 1; n <= 10_000; n++) chunk += cri(`line ${n} ${'b'.repeat(280)}`);
+  appendFileSync(file, chunk);
+  renameSync(file, `${file}.20261125-110000`);
+  writeFileSync(file, cri('line 10001'));
+  await manual.runOnce(); // finds the rotation and reads the first MiB of the rotated file
+  rmSync(`${file}.20261125-110000`); // the kubelet keeps few rotated files
+  for (let pass = 0; pass < 8; pass++) await manual.runOnce();
+  const got = await records(`logs.${tenant}`, 10_002, 60_000);
+  await manual.stop();
+  assert.deepEqual(got.map((r) => Number(/^line (\d+)/.exec(r.envelope.message)?.[1])), Array.from({ length: 10_002 }, (_, n) => n));
+});

@@ -332,7 +332,6 @@ export class Forwarder {
     });
   }
 
-  /** One produce request; resolves whether Kafka acknowledged it. Failures are counted and logged, never thrown. */
   /**
    * Connects the producer, once at a time; false while Kafka is unreachable. A kafkajs
    * idempotent producer gets its producer id only in a `connect()` that succeeds: sending
@@ -353,6 +352,7 @@ export class Forwarder {
     return this.connecting;
   }
 
+  /** Produces `messages` to the tenant's topic; resolves whether Kafka acknowledged them all. Failures are counted and logged, never thrown. */
   private async produce(state: TopicState, messages: Message[]): Promise<boolean> {
     if (messages.length === 0) return true;
     if (!(await this.connect())) {

@@ -3,5 +3,3 @@ export type { ElasticsearchOptions, ClusterHealth } from './client.js';
 export { tenantIndex, tenantIndexPattern } from './indices.js';
 export { bulkWrite, MAX_REASON_LENGTH } from './bulk.js';
 export type { BulkItem, BulkItemResult, BulkWriteOptions, RejectionClass } from './bulk.js';
-export { retry, retryDelay, PermanentError, InvalidRetryOptionsError } from './retry.js';
-export type { RetryOptions, Bail } from './retry.js';

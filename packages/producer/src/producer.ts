@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import kafkajs, { type Message, type Producer as KafkaProducer } from 'kafkajs';
 import { pino, type Logger } from 'pino';
-import { retryDelay } from '@tributary/elasticsearch';
+import { retryDelay } from '@tributary/retry';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { ENVELOPE_AVRO_SCHEMA, encodeEnvelope, formatFieldErrors, newSdkEnvelopeId, parseEnvelope, type Envelope, type Stream } from '@tributary/envelope';
 import { createKafka, LOG_RECORD_MAX_BYTES, PRODUCE_REQUEST_MAX_BYTES } from '@tributary/kafka';

@@ -5,7 +5,7 @@ import type { ICustomPartitioner, Kafka, Message, Producer } from 'kafkajs';
 import kafkajs from 'kafkajs';
 import type { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
-import { retryDelay } from '@tributary/elasticsearch';
+import { retryDelay } from '@tributary/retry';
 import { createHealthServer, type Readiness } from '@tributary/service';
 import { createKafka, PRODUCE_REQUEST_MAX_BYTES } from '@tributary/kafka';
 import { tenantNames } from '@tributary/tenant';

@@ -1,6 +1,7 @@
 import type { Client } from '@elastic/elasticsearch';
 import type { Logger } from 'pino';
-import { bulkWrite, retryDelay, type BulkItem, type BulkItemResult } from '@tributary/elasticsearch';
+import { bulkWrite, type BulkItem, type BulkItemResult } from '@tributary/elasticsearch';
+import { retryDelay } from '@tributary/retry';
 import type { ProcessorMetrics } from './metrics.js';
 
 /** What became of one document. */

@@ -1,6 +1,6 @@
 import type { Message, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { retryDelay } from '@tributary/elasticsearch';
+import { retryDelay } from '@tributary/retry';
 import type { DeadLetterClass } from '@tributary/kafka';
 import type { ProcessorMetrics } from './metrics.js';
 

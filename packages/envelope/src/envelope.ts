@@ -60,8 +60,8 @@ export const ENVELOPE_LIMITS = Object.freeze({
 });
 
 /**
- * The id of a line read from a file: `f1-` + the first 128 bits of SHA-256 over
- * (node, file identity, offset), base64url, 25 ASCII characters.
+ * The id of a line read from a file: `f1-` + the first 22 base64url characters (132 bits) of SHA-256 over
+ * (node, file identity, offset): 25 ASCII characters in all.
  *
  * Hashed rather than readable (`node:identity:offset`) because node names run to 253
  * characters and a file identity may be a path, so a readable id could pass the 256-character

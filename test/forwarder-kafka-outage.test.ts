@@ -9,25 +9,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { createKafka, ensureTopics, tenantTopics } from '@tributary/kafka';
-import { startRestartableKafka, uniqueName } from '@tributary/testkit';
+import { eventually, freePort, startRestartableKafka, uniqueName } from '@tributary/testkit';
 import { assertEveryStreamInOrder, readForwardedLines } from './fixtures/forwarded-lines.js';
 
 const OUTAGE_MS = Number(process.env['FORWARDER_OUTAGE_MS'] ?? 30_000);
 const bin = join(import.meta.dirname, '..', 'packages', 'cli', 'bin', 'tributary.js');
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** One sample of the forwarder's `/metrics`, summed over its labels; undefined when it doesn't answer. */
 async function metric(port: number, name: string): Promise<number | undefined> {
@@ -40,13 +31,6 @@ async function metric(port: number, name: string): Promise<number | undefined> {
   }
 }
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`not after ${timeoutMs} ms: ${what}`);
-    await sleep(200);
-  }
-}
 
 test(`Kafka stopped for ${OUTAGE_MS / 1000} s while lines are written, and the forwarder stopped with SIGTERM during it: the spool fills and drains, nothing lost, each stream in order`, { timeout: 600_000 }, async (t) => {
   const broker = await startRestartableKafka({ startTimeoutMs: 180_000 });
@@ -91,18 +75,18 @@ test(`Kafka stopped for ${OUTAGE_MS / 1000} s while lines are written, and the f
     }
   })();
 
-  await until('lines flow before the outage', async () => ((await metric(port, 'tributary_forwarder_records_produced_total')) ?? 0) > 1000, 60_000);
+  await eventually('lines flow before the outage', async () => ((await metric(port, 'tributary_forwarder_records_produced_total')) ?? 0) > 1000, 60_000);
   const outageStarted = Date.now();
   await broker.stop();
 
   // Spooling: what is read while Kafka is away goes to disk.
-  await until('the spool fills', async () => ((await metric(port, 'tributary_forwarder_spool_bytes')) ?? 0) > 100_000, 20_000);
+  await eventually('the spool fills', async () => ((await metric(port, 'tributary_forwarder_spool_bytes')) ?? 0) > 100_000, 20_000);
   // The kubelet rotates a file and, later, deletes the rotated one: its lines must be spooled by then.
   const rotated = `${files[0]?.path}.20261125-120000`;
   renameSync(files[0]?.path as string, rotated);
   writeFileSync(files[0]?.path as string, '');
   await sleep(2500); // a rescan (every 2 s) finds the rotation
-  await until('the rotated file read to its end and forgotten', async () => (await metric(port, 'tributary_forwarder_files_followed')) === 2, 20_000);
+  await eventually('the rotated file read to its end and forgotten', async () => (await metric(port, 'tributary_forwarder_files_followed')) === 2, 20_000);
   unlinkSync(rotated);
 
   // SIGTERM during the outage: the forwarder stops within its deadline, and what it read is on disk.
@@ -116,7 +100,7 @@ test(`Kafka stopped for ${OUTAGE_MS / 1000} s while lines are written, and the f
   const spoolDir = join(stateDir, 'spool', `logs.${tenant}`);
   assert.ok(existsSync(spoolDir) && readdirSync(spoolDir).some((n) => n.endsWith('.seg')), 'the spool persisted');
   child = startForwarder();
-  await until('the restarted forwarder answers', async () => (await metric(port, 'tributary_forwarder_spool_bytes')) !== undefined, 30_000);
+  await eventually('the restarted forwarder answers', async () => (await metric(port, 'tributary_forwarder_spool_bytes')) !== undefined, 30_000);
 
   await sleep(Math.max(0, OUTAGE_MS - (Date.now() - outageStarted)));
   await broker.start();
@@ -128,7 +112,7 @@ test(`Kafka stopped for ${OUTAGE_MS / 1000} s while lines are written, and the f
 
   // Everything, once Kafka is back: by stream, the line numbers in first-seen order.
   const { streams, ids, records } = await readForwardedLines(kafka, `logs.${tenant}`, lines);
-  await until('the spool drained', async () => (await metric(port, 'tributary_forwarder_spool_bytes')) === 0, 60_000);
+  await eventually('the spool drained', async () => (await metric(port, 'tributary_forwarder_spool_bytes')) === 0, 60_000);
   child.kill('SIGTERM');
   await new Promise((resolve) => child?.once('exit', resolve));
 

@@ -11,6 +11,8 @@ export { groupAlive } from './local/process.js';
 export { engineAnswers } from './health.js';
 export { cacheRoot } from './local/cache.js';
 export { testEngines, uniqueName } from './test-env.js';
+export { eventually } from './eventually.js';
+export { freePort } from './local/ports.js';
 export { startTcpProxy, TcpProxy, type TcpProxyOptions, type TcpProxyTarget } from './tcp-proxy.js';
 export { startInBackground, readBackgroundState, stopBackground, runInForeground } from './background.js';
 export type { BackgroundState } from './background.js';

@@ -16,16 +16,22 @@ const records = (topic: string, count: number, timeoutMs?: number): ReturnType<t
 const scratch = mkdtempSync(join(tmpdir(), 'forwarder-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
+/** A new tenant whose logs and dead-letter topics exist. */
+async function tenantWithTopics(prefix: string, partitions: number): Promise<string> {
+  const tenant = uniqueName(prefix);
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, tenantTopics(tenant, { partitions }));
+  await admin.disconnect();
+  return tenant;
+}
+
 function forwarder(root: string, stateDir: string): Forwarder {
   return new Forwarder({ brokers: engines.brokers, root, node: 'node-a', stateDir, pollIntervalMs: 50, rescanIntervalMs: 200, backoff: { initialMs: 50, maxMs: 500 }, metricsPort: 0, host: '127.0.0.1', logger });
 }
 
 test('container lines reach logs.<namespace> reassembled, in order, and a restart resumes where Kafka acknowledged', async () => {
-  const tenant = uniqueName('fwd');
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, tenantTopics(tenant, { partitions: 2 }));
-  await admin.disconnect();
+  const tenant = await tenantWithTopics('fwd', 2);
   const root = join(scratch, 'pods-1');
   const stateDir = join(scratch, 'state-1');
   const dir = join(root, `${tenant}_api-0_6f1c0001-aaaa/api`);
@@ -62,11 +68,7 @@ test('container lines reach logs.<namespace> reassembled, in order, and a restar
 });
 
 test('a file rotated by rename is read to its end, lines written during the rotation included, and the new file followed', async () => {
-  const tenant = uniqueName('fwd-rot');
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, tenantTopics(tenant, { partitions: 1 }));
-  await admin.disconnect();
+  const tenant = await tenantWithTopics('fwd-rot', 1);
   const root = join(scratch, 'pods-2');
   const dir = join(root, `${tenant}_web-0_7a2b0002-bbbb/web`);
   mkdirSync(dir, { recursive: true });
@@ -85,11 +87,7 @@ test('a file rotated by rename is read to its end, lines written during the rota
 });
 
 test('copytruncate: the copy’s unread end goes first, then the file started over; nothing twice, also after a restart', async () => {
-  const tenant = uniqueName('fwd-copy');
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, tenantTopics(tenant, { partitions: 1 }));
-  await admin.disconnect();
+  const tenant = await tenantWithTopics('fwd-copy', 1);
   const root = join(scratch, 'pods-3');
   const stateDir = join(scratch, 'state-3');
   const dir = join(root, `${tenant}_job-0_8c3d0003-cccc/job`);
@@ -126,11 +124,7 @@ test('copytruncate: the copy’s unread end goes first, then the file started ov
 });
 
 test('a rotated file with megabytes still unread is read to its end through its handle, even once the kubelet deleted it', async () => {
-  const tenant = uniqueName('fwd-behind');
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, tenantTopics(tenant, { partitions: 1 }));
-  await admin.disconnect();
+  const tenant = await tenantWithTopics('fwd-behind', 1);
   const root = join(scratch, 'pods-4');
   const dir = join(root, `${tenant}_batch-0_9d4e0004-dddd/batch`);
   mkdirSync(dir, { recursive: true });

@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { createKafka, ensureTopics, tenantTopics } from '@tributary/kafka';
-import { testEngines, uniqueName } from '@tributary/testkit';
+import { eventually, testEngines, uniqueName } from '@tributary/testkit';
 import { Forwarder } from '../index.js';
-import { cri, eventually, records, sample } from './helpers.js';
+import { cri, records, sample } from './helpers.js';
 
 const engines = testEngines();
 const logger = pino({ level: 'silent' });

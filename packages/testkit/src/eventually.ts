@@ -1,0 +1,11 @@
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** Polls `check` every `intervalMs` until it holds; fails the test with `what` after `timeoutMs`. */
+export async function eventually(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 30_000, intervalMs = 100): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.fail(`not after ${timeoutMs} ms: ${what}`);
+    await sleep(intervalMs);
+  }
+}

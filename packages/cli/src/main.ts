@@ -1,3 +1,5 @@
+// First: @tributary/kafka replaces parts of kafkajs that kafkajs takes when it loads (produce-path.ts).
+import '@tributary/kafka';
 import { CommanderError } from 'commander';
 import { createLogger } from '@tributary/logger';
 import { pino } from 'pino';

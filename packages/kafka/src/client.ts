@@ -1,15 +1,20 @@
+// Before kafkajs loads: the lean encodings replace modules kafkajs takes when it loads them
+// (the record encoder first: the produce request, which produce-path loads, takes it).
+import './record-encoding.js';
+import './produce-path.js';
 import kafkajs, { Kafka, logLevel, type LogEntry, type logCreator } from 'kafkajs';
 import { decompress as zstdDecompress } from 'fzstd';
 import lz4 from 'lz4-napi';
 import { uncompress } from 'snappyjs';
 import type { Logger } from 'pino';
 import type { KafkaOptions } from './config.js';
-// Before any client is made: kafkajs's produce request takes its record encoder when it loads.
-import './record-encoding.js';
 
 
 // Not every kafkajs export is visible to ESM's static analysis of CommonJS; these are read off the module.
 const { CompressionCodecs, CompressionTypes } = kafkajs;
+/** kafkajs's, re-exported: a module importing kafkajs itself before this package would load it before the lean produce path is installed. */
+export const { Partitioners } = kafkajs;
+export { CompressionTypes };
 
 // kafkajs keeps codecs in a module-level table whose LZ4, Snappy and ZSTD entries throw
 // "not implemented"; registering on import lets every client read batches whoever produced

@@ -1,4 +1,5 @@
-export { createKafka } from './client.js';
+export { createKafka, CompressionTypes, Partitioners } from './client.js';
+export { leanProducePath } from './produce-path.js';
 export { parseBrokers, InvalidBrokersError } from './config.js';
 export type { KafkaOptions } from './config.js';
 export { PIPELINES_TOPIC, STATUS_TOPIC, DEAD_LETTER_HEADROOM_BYTES, LOGS_MAX_MESSAGE_BYTES, LOG_RECORD_MAX_BYTES, PRODUCE_REQUEST_MAX_BYTES, tenantTopics, platformTopics, ensureTopics } from './topics.js';

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { bytesLength, bytesLike, putRecord, putUVarInt, recordSize, smallInt } from './internal/varint.js';
 
 /**
  * Leaner record encoding for kafkajs 2.2.4, installed once at import. kafkajs encodes every
@@ -79,27 +80,10 @@ function install(): boolean {
     const { offsetDelta = 0, timestampDelta = 0, key, value, headers } = record;
     // The common case only: strings, Buffers or null, no headers, small deltas. Anything else as kafkajs does it.
     if ((headers && Object.keys(headers).length > 0) || !smallInt(offsetDelta) || !smallInt(timestampDelta) || !bytesLike(key) || !bytesLike(value)) return original(record);
-    const keyLength = key == null ? -1 : typeof key === 'string' ? Buffer.byteLength(key) : key.length;
-    const valueLength = value == null ? -1 : typeof value === 'string' ? Buffer.byteLength(value) : value.length;
-    const body =
-      1 + // attributes
-      varIntSize(timestampDelta) +
-      varIntSize(offsetDelta) +
-      varIntSize(keyLength) +
-      Math.max(keyLength, 0) +
-      varIntSize(valueLength) +
-      Math.max(valueLength, 0) +
-      1; // no headers: varint 0
-    const buf = Buffer.allocUnsafe(varIntSize(body) + body);
-    let at = putUVarInt(buf, 0, zigZag(body));
-    buf[at++] = 0;
-    at = putUVarInt(buf, at, zigZag(timestampDelta));
-    at = putUVarInt(buf, at, zigZag(offsetDelta));
-    at = putUVarInt(buf, at, zigZag(keyLength));
-    at = writeBytes(buf, at, key);
-    at = putUVarInt(buf, at, zigZag(valueLength));
-    at = writeBytes(buf, at, value);
-    at = putUVarInt(buf, at, 0);
+    const keyLength = bytesLength(key);
+    const valueLength = bytesLength(value);
+    const buf = Buffer.allocUnsafe(recordSize(offsetDelta, timestampDelta, keyLength, valueLength));
+    const at = putRecord(buf, 0, offsetDelta, timestampDelta, key, keyLength, value, valueLength);
     // An Encoder holding exactly the record (kafkajs reads `buf`, `offset` and `buffer`).
     const encoder = Object.create(Encoder.prototype) as EncoderInstance;
     encoder.buf = buf;
@@ -108,42 +92,4 @@ function install(): boolean {
   };
   (require.cache[recordPath] as NodeJS.Module).exports = lean;
   return true;
-}
-
-function smallInt(value: number): boolean {
-  return Number.isInteger(value) && value >= -0x3fffffff && value <= 0x3fffffff;
-}
-
-function bytesLike(value: unknown): value is Buffer | string | null | undefined {
-  return value == null || typeof value === 'string' || Buffer.isBuffer(value);
-}
-
-function writeBytes(buf: Buffer, at: number, value: Buffer | string | null | undefined): number {
-  if (value == null) return at;
-  return at + (typeof value === 'string' ? buf.write(value, at, 'utf8') : value.copy(buf, at));
-}
-
-function zigZag(value: number): number {
-  return ((value << 1) ^ (value >> 31)) >>> 0;
-}
-
-function varIntSize(value: number): number {
-  let encoded = zigZag(value);
-  let bytes = 1;
-  while (encoded >= 0x80) {
-    bytes++;
-    encoded >>>= 7;
-  }
-  return bytes;
-}
-
-/** Writes `value` (unsigned, 32 bits) as a varint at `at`; returns the offset after it. */
-function putUVarInt(buf: Buffer, at: number, value: number): number {
-  let rest = value >>> 0;
-  while (rest >= 0x80) {
-    buf[at++] = (rest & 0x7f) | 0x80;
-    rest >>>= 7;
-  }
-  buf[at++] = rest;
-  return at;
 }

@@ -1,14 +1,11 @@
 import { hostname } from 'node:os';
-import kafkajs, { type Message, type Producer as KafkaProducer } from 'kafkajs';
+import type { Message, Producer as KafkaProducer } from 'kafkajs';
 import { pino, type Logger } from 'pino';
 import { retryDelay } from '@tributary/retry';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { ENVELOPE_AVRO_SCHEMA, encodeEnvelope, formatFieldErrors, newSdkEnvelopeId, parseEnvelope, type Envelope, type Stream } from '@tributary/envelope';
-import { createKafka, LOG_RECORD_MAX_BYTES, PRODUCE_REQUEST_MAX_BYTES } from '@tributary/kafka';
+import { CompressionTypes, createKafka, LOG_RECORD_MAX_BYTES, Partitioners, PRODUCE_REQUEST_MAX_BYTES } from '@tributary/kafka';
 import { tenantNames } from '@tributary/tenant';
-
-// Not every kafkajs export is visible to ESM's static analysis of CommonJS: read it off the module.
-const { CompressionTypes, Partitioners } = kafkajs;
 
 /** One log record of an app. */
 export interface LogRecord {

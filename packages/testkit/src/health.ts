@@ -1,7 +1,9 @@
-import { Kafka, logLevel } from 'kafkajs';
 
 /** Kafka is ready when a client gets cluster metadata with a controller and a broker. */
 export async function kafkaReady(brokers: readonly string[]): Promise<boolean> {
+  // Loaded when first needed: a process that imports the testkit (the CLI does) must not load
+  // kafkajs before @tributary/kafka has installed its lean produce path.
+  const { Kafka, logLevel } = (await import('kafkajs')).default;
   const admin = new Kafka({
     clientId: 'tributary-testkit-health',
     brokers: [...brokers],

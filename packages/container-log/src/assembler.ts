@@ -53,23 +53,33 @@ export class LineAssembler {
 
   /** Takes the chunk read at file offset `offset`; returns the lines (or pieces) it completes. */
   push(chunk: LogChunk, offset: number): AssembledLine[] {
+    const out: AssembledLine[] = [];
+    this.pushInto(chunk, offset, out);
+    return out;
+  }
+
+  /** As `push`, appending the lines (or pieces) the chunk completes to `out`. */
+  pushInto(chunk: LogChunk, offset: number, out: AssembledLine[]): void {
     let state = this.pending.get(chunk.stream);
     if (!state) {
+      if (!chunk.partial && chunk.content.length <= this.maxLineBytes) {
+        // Most lines are one chunk that fits: no state, no copy.
+        const { text, invalidBytes } = decodeLogBytes(chunk.content);
+        out.push({ stream: chunk.stream, time: chunk.time, message: text, offset, part: 0, last: true, chunks: 1, incomplete: false, invalidBytes });
+        return;
+      }
       state = { time: chunk.time, offset, chunks: [], bytes: 0, count: 0, part: 0 };
       this.pending.set(chunk.stream, state);
     }
     state.chunks.push(chunk.content);
     state.bytes += chunk.content.length;
     state.count++;
-    const out: AssembledLine[] = [];
     while (state.bytes > this.maxLineBytes) out.push(this.piece(chunk.stream, state));
     if (!chunk.partial) {
-      // Most lines are one chunk: no copy for them.
       const whole = state.chunks.length === 1 ? (state.chunks[0] as Buffer) : Buffer.concat(state.chunks, state.bytes);
       out.push(this.emit(chunk.stream, state, whole, true, false));
       this.pending.delete(chunk.stream);
     }
-    return out;
   }
 
   /**

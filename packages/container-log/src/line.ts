@@ -16,6 +16,10 @@ export type LogFormat = 'cri' | 'docker';
 export type ChunkResult = { readonly ok: true; readonly chunk: LogChunk } | { readonly ok: false; readonly reason: string };
 
 const SPACE = 0x20;
+const COLON = 0x3a;
+const TAG_P = 0x50;
+const TAG_F = 0x46;
+const EMPTY = Buffer.alloc(0);
 const STREAMS: Record<string, Stream> = { stdout: 'stdout', stderr: 'stderr' };
 const CRI_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
@@ -33,6 +37,37 @@ export function parseLine(format: LogFormat, line: Buffer): ChunkResult {
  * for a partial chunk and `F` for the last (or only) one. `line` is without its `\n`.
  */
 export function parseCriLine(line: Buffer): ChunkResult {
+  const first = line.indexOf(SPACE);
+  const second = first < 0 ? -1 : line.indexOf(SPACE, first + 1);
+  // The common shape, checked on the bytes: "stdout"/"stderr", then "P" or "F" alone or before ":".
+  if (second - first === 7) {
+    const stream = streamAt(line, first + 1);
+    const tag = line[second + 1];
+    const after = line[second + 2];
+    if (stream && (tag === TAG_P || tag === TAG_F) && (after === undefined || after === SPACE || after === COLON)) {
+      const time = line.toString('latin1', 0, first);
+      if (CRI_TIME.test(time)) {
+        const third = after === SPACE ? second + 2 : line.indexOf(SPACE, second + 1);
+        return { ok: true, chunk: { time, stream, partial: tag === TAG_P, content: third < 0 ? EMPTY : line.subarray(third + 1) } };
+      }
+    }
+  }
+  return parseCriLineSlowly(line);
+}
+
+/** `stdout` or `stderr` when the six bytes at `at` spell one. */
+function streamAt(line: Buffer, at: number): Stream | undefined {
+  if (line[at] !== 0x73 || line[at + 1] !== 0x74 || line[at + 2] !== 0x64) return undefined; // "std"
+  const a = line[at + 3];
+  const b = line[at + 4];
+  const c = line[at + 5];
+  if (a === 0x6f && b === 0x75 && c === 0x74) return 'stdout';
+  if (a === 0x65 && b === 0x72 && c === 0x72) return 'stderr';
+  return undefined;
+}
+
+/** The same parse through strings, with a reason for every line that isn't CRI. */
+function parseCriLineSlowly(line: Buffer): ChunkResult {
   const first = line.indexOf(SPACE);
   const second = first < 0 ? -1 : line.indexOf(SPACE, first + 1);
   const third = second < 0 ? -1 : line.indexOf(SPACE, second + 1);

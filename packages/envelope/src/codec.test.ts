@@ -7,6 +7,7 @@ import {
   decodeEnvelope,
   encodeEnvelope,
   fileEnvelopeId,
+  fileEnvelopeIds,
   newSdkEnvelopeId,
   type DecodeFailure,
   type DecodeOptions,
@@ -295,6 +296,16 @@ test('file ids are deterministic, unambiguous and valid Elasticsearch ids', () =
   assert.throws(() => fileEnvelopeId('n', '', 0), TypeError);
   assert.throws(() => fileEnvelopeId('n', 'x', -1), RangeError);
   assert.throws(() => fileEnvelopeId('n', 'x', 1.5), RangeError);
+});
+
+test('one file’s ids made with fileEnvelopeIds are fileEnvelopeId’s', () => {
+  for (const [node, identity] of [['node-a', '2049:1234567:0123456789abcdef:0'], ['n"ö\\de', 'x:"y"'], ['n'.repeat(253), `/var/log/pods/${'p'.repeat(400)}`]] as const) {
+    const ids = fileEnvelopeIds(node, identity);
+    for (const offset of [0, 1, 381, 2 ** 32 + 7, Number.MAX_SAFE_INTEGER]) assert.equal(ids(offset), fileEnvelopeId(node, identity, offset));
+    assert.throws(() => ids(-1), RangeError);
+    assert.throws(() => ids(0.5), RangeError);
+  }
+  assert.throws(() => fileEnvelopeIds('', 'x'), TypeError);
 });
 
 test('SDK ids are UUID v7: unique and ordered by millisecond', () => {

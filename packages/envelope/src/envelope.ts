@@ -85,6 +85,19 @@ export function fileEnvelopeId(node: string, fileIdentity: string, offset: numbe
 }
 
 /**
+ * `fileEnvelopeId` for one file's lines: the same ids, with the part of the hashed input
+ * that is the same for every line of the file written once (a forwarder makes one per line).
+ */
+export function fileEnvelopeIds(node: string, fileIdentity: string): (offset: number) => string {
+  fileEnvelopeId(node, fileIdentity, 0); // the same argument checks
+  const prefix = `${JSON.stringify([node, fileIdentity]).slice(0, -1)},`;
+  return (offset) => {
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`fileEnvelopeId: offset must be a non-negative integer, got ${offset}`);
+    return `f1-${hash('sha256', `${prefix}${offset}]`, 'base64url').slice(0, 22)}`;
+  };
+}
+
+/**
  * A new id for an SDK record: a UUID version 7 (RFC 9562), time-ordered by millisecond
  * with 74 random bits, so ids Elasticsearch receives together share prefixes.
  *

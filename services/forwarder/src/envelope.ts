@@ -1,5 +1,6 @@
 import type { AssembledLine, ContainerLogFile } from '@tributary/container-log';
 import { encodeEnvelope, fileEnvelopeId, type Envelope } from '@tributary/envelope';
+export { fileEnvelopeIds } from '@tributary/envelope';
 import { LOG_RECORD_MAX_BYTES } from '@tributary/kafka';
 import type { FileIdentity } from './file-reader.js';
 
@@ -19,6 +20,8 @@ export interface SourceFile {
   readonly labels?: Readonly<Record<string, string>>;
   /** The envelope's JSON around each line that is the same for the whole file (`fileJsonParts`), made once per file rather than per line. */
   readonly json?: FileJsonParts;
+  /** `fileEnvelopeIds(node, fileIdentityKey(file))`, made once per identity rather than per line. */
+  readonly ids?: (offset: number) => string;
 }
 
 /** JSON fragments of a file's envelopes that don't change from line to line. */
@@ -27,13 +30,15 @@ export interface FileJsonParts {
   readonly source: string;
   /** The whole `kubernetes` object. */
   readonly kubernetes: string;
+  /** The record key: `<pod uid>/<container>`. */
+  readonly key: string;
 }
 
 /** The JSON fragments every envelope of `file` shares; `lineRecord` writes the same bytes with or without them. */
 export function fileJsonParts(file: Pick<SourceFile, 'node' | 'path' | 'container' | 'labels'>): FileJsonParts {
   const { namespace, pod, podUid, container } = file.container;
   const kubernetes = { namespace, pod, pod_uid: podUid, container, ...(file.labels ? { labels: file.labels } : {}) };
-  return { source: `"node":${JSON.stringify(file.node)},"path":${JSON.stringify(file.path)}`, kubernetes: JSON.stringify(kubernetes) };
+  return { source: `"node":${JSON.stringify(file.node)},"path":${JSON.stringify(file.path)}`, kubernetes: JSON.stringify(kubernetes), key: `${podUid}/${container}` };
 }
 
 /** The identity string of a file in its lines' ids: stable across renames and restarts. */
@@ -50,8 +55,48 @@ export function fileIdentityKey(file: Pick<SourceFile, 'identity' | 'truncations
  * than n pieces and the next line starts after it.
  */
 export function lineRecord(line: AssembledLine, file: SourceFile, maxRecordBytes = LOG_RECORD_MAX_BYTES): { key: string; value: Buffer; envelope: Envelope; truncated: boolean } {
-  const envelope: Envelope = {
-    id: fileEnvelopeId(file.node, fileIdentityKey(file), line.offset + line.part),
+  const record = lineValue(line, file, maxRecordBytes);
+  return { ...record, envelope: record.envelope ?? envelopeOf(line, file, idOf(line, file)) };
+}
+
+/**
+ * `lineRecord` without the envelope object (only its bytes), as the forwarder needs it: per
+ * line only the id, time, message and offset are written, around the file's JSON made once.
+ * `envelope` is there when the line had to be cut to fit.
+ */
+export function lineValue(line: AssembledLine, file: SourceFile, maxRecordBytes = LOG_RECORD_MAX_BYTES): { key: string; value: Buffer; truncated: boolean; envelope?: Envelope } {
+  const parts = file.json ?? fileJsonParts(file);
+  const id = idOf(line, file);
+  // The same bytes as encodeEnvelope (a test holds them equal), written directly. The id is
+  // base64url and the time an RFC 3339 time (parseLine checked it, or the forwarder wrote it):
+  // neither needs escaping.
+  const value: Buffer = Buffer.from(
+    `{"id":"${id}","time":"${line.time}","stream":"${line.stream}","message":${JSON.stringify(line.message)},"source":{"kind":"file",${parts.source},"offset":${line.offset}},"kubernetes":${parts.kubernetes}}`,
+  );
+  if (value.length <= maxRecordBytes) return { key: parts.key, value, truncated: false };
+  // Within --max-line-bytes, yet too large once encoded (JSON writes a control character as
+  // six bytes): Kafka would refuse it forever. Its message is cut, with a marker saying so.
+  const envelope = envelopeOf(line, file, id);
+  let message = envelope.message;
+  let truncated: Envelope = envelope;
+  let cut = value;
+  while (cut.length > maxRecordBytes && message.length > 0) {
+    const over = cut.length - maxRecordBytes;
+    message = message.slice(0, Math.max(0, Math.min(message.length - Math.ceil(over / 6) - 64, Math.floor(message.length * 0.9))));
+    truncated = { ...envelope, message: `${message}…[truncated by the forwarder: over ${maxRecordBytes} bytes encoded]` };
+    cut = encodeEnvelope(truncated);
+  }
+  return { key: parts.key, value: cut, envelope: truncated, truncated: true };
+}
+
+function idOf(line: AssembledLine, file: SourceFile): string {
+  const offset = line.offset + line.part;
+  return file.ids ? file.ids(offset) : fileEnvelopeId(file.node, fileIdentityKey(file), offset);
+}
+
+function envelopeOf(line: AssembledLine, file: SourceFile, id: string): Envelope {
+  return {
+    id,
     time: line.time,
     stream: line.stream,
     message: line.message,
@@ -64,24 +109,4 @@ export function lineRecord(line: AssembledLine, file: SourceFile, maxRecordBytes
       ...(file.labels ? { labels: file.labels } : {}),
     },
   };
-  const key = `${file.container.podUid}/${file.container.container}`;
-  // The same bytes as encodeEnvelope (a test holds them equal), written directly: per line
-  // only the id, time, message and offset are new, and JSON.stringify of the whole nested
-  // object was the forwarder's largest cost of its own.
-  const parts = file.json ?? fileJsonParts(file);
-  let value: Buffer = Buffer.from(
-    `{"id":${JSON.stringify(envelope.id)},"time":${JSON.stringify(envelope.time)},"stream":${JSON.stringify(envelope.stream)},"message":${JSON.stringify(envelope.message)},"source":{"kind":"file",${parts.source},"offset":${line.offset}},"kubernetes":${parts.kubernetes}}`,
-  );
-  if (value.length <= maxRecordBytes) return { key, value, envelope, truncated: false };
-  // Within --max-line-bytes, yet too large once encoded (JSON writes a control character as
-  // six bytes): Kafka would refuse it forever. Its message is cut, with a marker saying so.
-  let message = envelope.message;
-  let truncated: Envelope = envelope;
-  while (value.length > maxRecordBytes && message.length > 0) {
-    const over = value.length - maxRecordBytes;
-    message = message.slice(0, Math.max(0, Math.min(message.length - Math.ceil(over / 6) - 64, Math.floor(message.length * 0.9))));
-    truncated = { ...envelope, message: `${message}…[truncated by the forwarder: over ${maxRecordBytes} bytes encoded]` };
-    value = encodeEnvelope(truncated);
-  }
-  return { key, value, envelope: truncated, truncated: true };
 }

@@ -1,5 +1,5 @@
 import { detectFormat, LineAssembler, parseLine, type AssembledLine, type ContainerLogFile, type LogFormat } from '@tributary/container-log';
-import { fileJsonParts, lineRecord, type FileJsonParts, type SourceFile } from './envelope.js';
+import { fileEnvelopeIds, fileIdentityKey, fileJsonParts, lineValue, type FileJsonParts, type SourceFile } from './envelope.js';
 import { FileReader, type Truncation } from './file-reader.js';
 
 /** Longer lines are shipped in pieces of this many bytes unless --max-line-bytes says otherwise. */
@@ -52,6 +52,8 @@ export class FileTail {
   private format: LogFormat | undefined;
   private truncations: number;
   private json: FileJsonParts | undefined;
+  /** The ids of the file's lines, for the identity (and truncation count) they were made for. */
+  private ids: { readonly identity: string; readonly of: (offset: number) => string } | undefined;
 
   constructor(private readonly options: FileTailOptions) {
     this.reader = new FileReader(options.path, options.offset ?? 0);
@@ -83,18 +85,20 @@ export class FileTail {
       this.format ??= detectFormat(bytes);
       const parsed = parseLine(this.format, bytes);
       if (parsed.ok) {
-        lines.push(...this.assembler.push(parsed.chunk, offset));
+        this.assembler.pushInto(parsed.chunk, offset, lines);
         continue;
       }
       unparsable++;
-      lines.push(...this.assembler.push({ time: new Date().toISOString(), stream: 'stdout', partial: false, content: bytes }, offset));
+      this.assembler.pushInto({ time: new Date().toISOString(), stream: 'stdout', partial: false, content: bytes }, offset, lines);
     }
     const source = await this.source();
-    const records = lines.map((line) => {
-      const { key, value, truncated } = lineRecord(line, source);
-      return { key, value, line, truncated };
-    });
-    const bytesRead = read.lines.reduce((n, l) => n + l.bytes.length + 1, 0);
+    const records: TailRecord[] = [];
+    for (const line of lines) {
+      const { key, value, truncated } = lineValue(line, source);
+      records.push({ key, value, line, truncated });
+    }
+    let bytesRead = 0;
+    for (const l of read.lines) bytesRead += l.bytes.length + 1;
     return { records, checkpoint: this.assembler.resumeOffset(this.reader.offset), unparsable, atEnd: read.atEnd, bytesRead, ...(read.truncated ? { truncated: true } : {}) };
   }
 
@@ -102,7 +106,7 @@ export class FileTail {
   async drain(): Promise<TailBatch> {
     const source = await this.source();
     const records = this.assembler.flush().map((line) => {
-      const { key, value, truncated } = lineRecord(line, source);
+      const { key, value, truncated } = lineValue(line, source);
       return { key, value, line, truncated };
     });
     return { records, checkpoint: this.reader.offset, unparsable: 0, atEnd: true, bytesRead: 0 };
@@ -115,6 +119,9 @@ export class FileTail {
   private async source(): Promise<SourceFile> {
     const { node, path, container } = this.options;
     this.json ??= fileJsonParts({ node, path, container });
-    return { node, path, container, identity: await this.reader.fileIdentity(), truncations: this.truncations, json: this.json };
+    const identity = await this.reader.fileIdentity();
+    const key = fileIdentityKey({ identity, truncations: this.truncations });
+    if (this.ids?.identity !== key) this.ids = { identity: key, of: fileEnvelopeIds(node, key) };
+    return { node, path, container, identity, truncations: this.truncations, json: this.json, ids: this.ids.of };
   }
 }

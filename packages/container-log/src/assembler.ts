@@ -62,9 +62,9 @@ export class LineAssembler {
   pushInto(chunk: LogChunk, offset: number, out: AssembledLine[]): void {
     let state = this.pending.get(chunk.stream);
     if (!state) {
-      if (!chunk.partial && chunk.content.length <= this.maxLineBytes) {
-        // Most lines are one chunk that fits: no state, no copy.
-        const { text, invalidBytes } = decodeLogBytes(chunk.content);
+      if (!chunk.partial && this.fits(chunk)) {
+        // Most lines are one chunk that fits: no state, no copy, and decoded at most once.
+        const { text, invalidBytes } = chunk.text === undefined ? decodeLogBytes(chunk.content) : { text: chunk.text, invalidBytes: 0 };
         out.push({ stream: chunk.stream, time: chunk.time, message: text, offset, part: 0, last: true, chunks: 1, incomplete: false, invalidBytes });
         return;
       }
@@ -80,6 +80,12 @@ export class LineAssembler {
       out.push(this.emit(chunk.stream, state, whole, true, false));
       this.pending.delete(chunk.stream);
     }
+  }
+
+  private fits(chunk: LogChunk): boolean {
+    if (chunk.text === undefined) return chunk.content.length <= this.maxLineBytes;
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: most texts need no count.
+    return chunk.text.length * 3 <= this.maxLineBytes || Buffer.byteLength(chunk.text) <= this.maxLineBytes;
   }
 
   /**

@@ -9,6 +9,11 @@ export interface LogChunk {
   readonly partial: boolean;
   /** The content, without the newline that ends a full line. */
   readonly content: Buffer;
+  /**
+   * The content as text, when the format had it decoded already (docker's JSON): the same as
+   * `decodeLogBytes(content).text`, so a line of one chunk needn't be decoded again.
+   */
+  readonly text?: string;
 }
 
 export type LogFormat = 'cri' | 'docker';
@@ -101,5 +106,25 @@ export function parseDockerLine(line: Buffer): ChunkResult {
   if (!streamName) return { ok: false, reason: `not a docker json-file line: "stream" is ${JSON.stringify(stream)}, not stdout or stderr` };
   if (typeof time !== 'string' || !CRI_TIME.test(time)) return { ok: false, reason: `not a docker json-file line: "time" is ${JSON.stringify(time)}, not an RFC 3339 time` };
   const partial = !log.endsWith('\n');
-  return { ok: true, chunk: { time, stream: streamName, partial, content: Buffer.from(partial ? log : log.slice(0, -1), 'utf8') } };
+  const text = partial ? log : log.slice(0, -1);
+  // A lone surrogate (only an escape can write one) becomes U+FFFD in UTF-8: such text isn't the bytes' text.
+  if (!(text as unknown as { isWellFormed(): boolean }).isWellFormed()) return { ok: true, chunk: { time, stream: streamName, partial, content: Buffer.from(text, 'utf8') } };
+  return { ok: true, chunk: new DecodedChunk(time, streamName, partial, text) };
+}
+
+/** A chunk whose text the format had decoded: its bytes are made only if asked for (a partial or oversized line). */
+class DecodedChunk implements LogChunk {
+  private bytes: Buffer | undefined;
+
+  constructor(
+    readonly time: string,
+    readonly stream: Stream,
+    readonly partial: boolean,
+    readonly text: string,
+  ) {}
+
+  get content(): Buffer {
+    this.bytes ??= Buffer.from(this.text, 'utf8');
+    return this.bytes;
+  }
 }

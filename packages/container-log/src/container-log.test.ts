@@ -111,3 +111,44 @@ test('paths map to namespace, pod, pod uid and container; rotated files too; oth
   const link = parseContainerLinkName(`/var/log/containers/checkout-api-7f9c5d-x2x9q_payments_api-${'a'.repeat(64)}.log`);
   assert.deepEqual(link, { ok: true, pod: 'checkout-api-7f9c5d-x2x9q', namespace: 'payments', container: 'api', containerId: 'a'.repeat(64) });
 });
+
+test('CRI: the byte-level fast path reads what the string path reads, tags with more after ":" included', () => {
+  const cases: Array<[string, { stream: string; partial: boolean; content: string; time: string } | RegExp]> = [
+    ['2026-11-25T10:00:00.123456789Z stdout F hello world', { stream: 'stdout', partial: false, content: 'hello world', time: '2026-11-25T10:00:00.123456789Z' }],
+    ['2026-11-25T10:00:00Z stderr P part', { stream: 'stderr', partial: true, content: 'part', time: '2026-11-25T10:00:00Z' }],
+    ['2026-11-25T10:00:00+02:00 stdout F:extra:tags content', { stream: 'stdout', partial: false, content: 'content', time: '2026-11-25T10:00:00+02:00' }],
+    ['2026-11-25T10:00:00Z stdout F', { stream: 'stdout', partial: false, content: '', time: '2026-11-25T10:00:00Z' }],
+    ['2026-11-25T10:00:00Z stdout F ', { stream: 'stdout', partial: false, content: '', time: '2026-11-25T10:00:00Z' }],
+    ['2026-11-25T10:00:00Z stdout FP x', /tag "FP"/],
+    ['2026-11-25T10:00:00Z stdoux F x', /stream "stdoux"/],
+    ['2026-11-25T10:00:00Z stdouts F x', /stream "stdouts"/],
+    ['yesterday! stdout F x', /not an RFC 3339 time/],
+  ];
+  for (const [line, expected] of cases) {
+    const parsed = parseLine('cri', Buffer.from(line));
+    if (expected instanceof RegExp) {
+      assert.ok(!parsed.ok, line);
+      assert.match(parsed.reason, expected, line);
+      continue;
+    }
+    assert.ok(parsed.ok, line);
+    const { stream, partial, content, time } = parsed.chunk;
+    assert.deepEqual({ stream, partial, content: content.toString(), time }, expected, line);
+  }
+});
+
+test('docker: the text JSON.parse decoded is the message, the same as decoding the bytes; a lone surrogate becomes U+FFFD as in the bytes', () => {
+  for (const log of ['plain\n', 'ünïcödé 🚀 "quoted" \\ \t\n', 'partial, no newline', '\ud800 lone\n']) {
+    const parsed = parseLine('docker', Buffer.from(docker(log).trimEnd()));
+    assert.ok(parsed.ok);
+    const fromBytes = decodeLogBytes(parsed.chunk.content).text;
+    assert.equal(parsed.chunk.content.toString(), Buffer.from(log.endsWith('\n') ? log.slice(0, -1) : log).toString());
+    const [line] = new LineAssembler().push({ ...parsed.chunk, content: parsed.chunk.content, partial: false, ...(parsed.chunk.text === undefined ? {} : { text: parsed.chunk.text }) }, 0);
+    assert.equal(line?.message, fromBytes, JSON.stringify(log));
+  }
+  // A one-chunk line longer than the limit is still split on its bytes, though its text came decoded.
+  const long = parseLine('docker', Buffer.from(docker(`${'é'.repeat(50)}\n`).trimEnd()));
+  assert.ok(long.ok);
+  const pieces = new LineAssembler({ maxLineBytes: 40 }).push(long.chunk, 0);
+  assert.deepEqual(pieces.map((p) => Buffer.byteLength(p.message)), [40, 40, 20]);
+});

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LineAssembler, parseLine } from '@tributary/container-log';
 import { decodeEnvelope, encodeEnvelope } from '@tributary/envelope';
-import { fileJsonParts, lineRecord, type SourceFile } from './envelope.js';
+import { fileEnvelopeIds, fileIdentityKey, fileJsonParts, lineRecord, lineValue, ValueBlocks, type SourceFile } from './envelope.js';
 
 const file: SourceFile = {
   node: 'node-a',
@@ -69,4 +69,21 @@ test('the value is byte for byte what encodeEnvelope writes, with or without the
       }
     }
   }
+});
+
+test('values written into shared blocks are the values, side by side without overlap; ids made once per file are the same', () => {
+  const blocks = new ValueBlocks(4096);
+  const prepared: SourceFile = { ...file, json: fileJsonParts(file), ids: fileEnvelopeIds(file.node, fileIdentityKey(file)) };
+  const values: Buffer[] = [];
+  const expected: Buffer[] = [];
+  for (let i = 0; i < 40; i++) {
+    const [line] = lines(`2026-11-25T10:00:00.123456789Z stdout F ${'ü'.repeat(i * 7)} line ${i}`);
+    values.push(lineValue(line!, prepared, undefined, blocks).value);
+    expected.push(lineRecord(line!, file).value);
+  }
+  assert.deepEqual(values, expected);
+  assert.ok(values[1]!.buffer === values[2]!.buffer, 'consecutive values share a block');
+  // A value larger than a block gets a buffer of its own.
+  const [big] = lines(`2026-11-25T10:00:00.123456789Z stdout F ${'x'.repeat(5000)}`);
+  assert.deepEqual(lineValue(big!, prepared, undefined, blocks).value, lineRecord(big!, file).value);
 });

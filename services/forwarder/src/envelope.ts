@@ -62,17 +62,17 @@ export function lineRecord(line: AssembledLine, file: SourceFile, maxRecordBytes
 /**
  * `lineRecord` without the envelope object (only its bytes), as the forwarder needs it: per
  * line only the id, time, message and offset are written, around the file's JSON made once.
- * `envelope` is there when the line had to be cut to fit.
+ * `envelope` is there when the line had to be cut to fit. With `blocks`, the value is a view
+ * of a block shared with other values rather than a buffer of its own.
  */
-export function lineValue(line: AssembledLine, file: SourceFile, maxRecordBytes = LOG_RECORD_MAX_BYTES): { key: string; value: Buffer; truncated: boolean; envelope?: Envelope } {
+export function lineValue(line: AssembledLine, file: SourceFile, maxRecordBytes = LOG_RECORD_MAX_BYTES, blocks?: ValueBlocks): { key: string; value: Buffer; truncated: boolean; envelope?: Envelope } {
   const parts = file.json ?? fileJsonParts(file);
   const id = idOf(line, file);
   // The same bytes as encodeEnvelope (a test holds them equal), written directly. The id is
   // base64url and the time an RFC 3339 time (parseLine checked it, or the forwarder wrote it):
   // neither needs escaping.
-  const value: Buffer = Buffer.from(
-    `{"id":"${id}","time":"${line.time}","stream":"${line.stream}","message":${JSON.stringify(line.message)},"source":{"kind":"file",${parts.source},"offset":${line.offset}},"kubernetes":${parts.kubernetes}}`,
-  );
+  const json = `{"id":"${id}","time":"${line.time}","stream":"${line.stream}","message":${JSON.stringify(line.message)},"source":{"kind":"file",${parts.source},"offset":${line.offset}},"kubernetes":${parts.kubernetes}}`;
+  const value = blocks ? blocks.write(json) : Buffer.from(json);
   if (value.length <= maxRecordBytes) return { key: parts.key, value, truncated: false };
   // Within --max-line-bytes, yet too large once encoded (JSON writes a control character as
   // six bytes): Kafka would refuse it forever. Its message is cut, with a marker saying so.
@@ -109,4 +109,30 @@ function envelopeOf(line: AssembledLine, file: SourceFile, id: string): Envelope
       ...(file.labels ? { labels: file.labels } : {}),
     },
   };
+}
+
+/**
+ * Values written one after another into shared blocks: one allocation for many records
+ * rather than one each (with Node's pool, also a length pass per string). A block lives
+ * as long as any value in it: a poll's records, until Kafka or the spool has them.
+ */
+export class ValueBlocks {
+  private block: Buffer = Buffer.allocUnsafe(0);
+  private used = 0;
+
+  constructor(private readonly blockBytes = 1024 * 1024) {}
+
+  /** `text` as UTF-8 bytes in a block. */
+  write(text: string): Buffer {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: room for that, or a new block.
+    const most = text.length * 3;
+    if (most > this.blockBytes) return Buffer.from(text);
+    if (this.used + most > this.block.length) {
+      this.block = Buffer.allocUnsafeSlow(this.blockBytes);
+      this.used = 0;
+    }
+    const start = this.used;
+    this.used += this.block.write(text, start, 'utf8');
+    return this.block.subarray(start, this.used);
+  }
 }

@@ -1,5 +1,5 @@
 import { detectFormat, LineAssembler, parseLine, type AssembledLine, type ContainerLogFile, type LogFormat } from '@tributary/container-log';
-import { fileEnvelopeIds, fileIdentityKey, fileJsonParts, lineValue, type FileJsonParts, type SourceFile } from './envelope.js';
+import { fileEnvelopeIds, fileIdentityKey, fileJsonParts, lineValue, ValueBlocks, type FileJsonParts, type SourceFile } from './envelope.js';
 import { FileReader, type Truncation } from './file-reader.js';
 
 /** Longer lines are shipped in pieces of this many bytes unless --max-line-bytes says otherwise. */
@@ -52,6 +52,7 @@ export class FileTail {
   private format: LogFormat | undefined;
   private truncations: number;
   private json: FileJsonParts | undefined;
+  private readonly values = new ValueBlocks();
   /** The ids of the file's lines, for the identity (and truncation count) they were made for. */
   private ids: { readonly identity: string; readonly of: (offset: number) => string } | undefined;
 
@@ -94,7 +95,7 @@ export class FileTail {
     const source = await this.source();
     const records: TailRecord[] = [];
     for (const line of lines) {
-      const { key, value, truncated } = lineValue(line, source);
+      const { key, value, truncated } = lineValue(line, source, undefined, this.values);
       records.push({ key, value, line, truncated });
     }
     let bytesRead = 0;

@@ -71,6 +71,10 @@ try {
     env: { ...process.env, KAFKA_BROKERS: engines.kafka.brokers.join(','), LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  // Killed or failing, the bench takes its forwarder with it.
+  const killChild = (): void => void child.kill('SIGKILL');
+  process.once('exit', killChild);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
   const cpu = (): number => {
     const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

@@ -114,15 +114,19 @@ export class FileReader {
     let budget = maxBytes;
     let atEnd = false;
     while (budget > 0) {
-      const buffer = Buffer.allocUnsafe(Math.min(this.chunkBytes, budget));
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, this.position);
+      // The unfinished line carried over goes first in the block, and the read lands after it:
+      // no copy of the whole block to join them.
+      const carried = this.carry.length;
+      const buffer = Buffer.allocUnsafe(carried + Math.min(this.chunkBytes, budget));
+      const { bytesRead } = await handle.read(buffer, carried, buffer.length - carried, this.position);
       if (bytesRead === 0) {
         atEnd = true;
         break;
       }
+      this.carry.copy(buffer, 0);
       budget -= bytesRead;
-      const data = this.carry.length > 0 ? Buffer.concat([this.carry, buffer.subarray(0, bytesRead)]) : buffer.subarray(0, bytesRead);
-      const dataStart = this.position - this.carry.length;
+      const data = buffer.subarray(0, carried + bytesRead);
+      const dataStart = this.position - carried;
       this.position += bytesRead;
       let start = 0;
       for (let newline = data.indexOf(0x0a); newline >= 0; newline = data.indexOf(0x0a, start)) {

@@ -308,7 +308,8 @@ export class Forwarder {
     const messages: Message[] = [];
     for (const followed of files) {
       followed.inFlight = true;
-      for (const record of (followed.batch as TailBatch).records) messages.push({ key: record.key, value: record.value });
+      // A record is a kafkajs message as it is (key and value; kafkajs reads nothing else of it).
+      for (const record of (followed.batch as TailBatch).records) messages.push(record);
     }
     const outcome = this.produce(state, messages);
     const direct: DirectSend = { files, records: messages.length, startedAt: Date.now(), outcome, spooled: false };

@@ -1,5 +1,5 @@
 import { detectFormat, LineAssembler, parseLine, type AssembledLine, type ContainerLogFile, type LogFormat } from '@tributary/container-log';
-import { fileEnvelopeIds, fileIdentityKey, fileJsonParts, lineValue, ValueBlocks, type FileJsonParts, type SourceFile } from './envelope.js';
+import { fileEnvelopeIds, fileIdentityKey, fileJsonParts, lineValue, type FileJsonParts, type SourceFile, type ValueBlocks } from './envelope.js';
 import { FileReader, type Truncation } from './file-reader.js';
 
 /** Longer lines are shipped in pieces of this many bytes unless --max-line-bytes says otherwise. */
@@ -39,6 +39,11 @@ export interface FileTailOptions {
   readonly maxLineBytes?: number;
   /** Bytes per poll; default 1 MiB. */
   readonly readBytes?: number;
+  /**
+   * Where record values are written: one instance for every file of a forwarder (a block per
+   * file would hold a MiB for each of a node's hundreds of files); a buffer each without.
+   */
+  readonly values?: ValueBlocks;
 }
 
 /**
@@ -52,7 +57,6 @@ export class FileTail {
   private format: LogFormat | undefined;
   private truncations: number;
   private json: FileJsonParts | undefined;
-  private readonly values = new ValueBlocks();
   /** The ids of the file's lines, for the identity (and truncation count) they were made for. */
   private ids: { readonly identity: string; readonly of: (offset: number) => string } | undefined;
 
@@ -95,7 +99,7 @@ export class FileTail {
     const source = await this.source();
     const records: TailRecord[] = [];
     for (const line of lines) {
-      const { key, value, truncated } = lineValue(line, source, undefined, this.values);
+      const { key, value, truncated } = lineValue(line, source, undefined, this.options.values);
       records.push({ key, value, line, truncated });
     }
     let bytesRead = 0;

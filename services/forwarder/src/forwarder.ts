@@ -10,6 +10,7 @@ import { CompressionTypes, createKafka, leanProducePath, Partitioners, PRODUCE_R
 import { tenantNames } from '@tributary/tenant';
 import { discoverLogFiles, type LogFilter } from './discovery.js';
 import { FileReader } from './file-reader.js';
+import { ValueBlocks } from './envelope.js';
 import { FileTail, type TailBatch } from './file-tail.js';
 import { ForwarderMetrics } from './metrics.js';
 import { PositionStore, type FilePosition } from './positions.js';
@@ -132,6 +133,8 @@ export class Forwarder {
   private readonly logger: Logger;
   private dirty = false;
   private readonly counters = new ForwarderMetrics();
+  /** Every file's record values, side by side: a block is freed once Kafka or the spool has all of its records. */
+  private readonly values = new ValueBlocks();
   private http: FastifyInstance | undefined;
   private url: string | undefined;
   private ready = false;
@@ -613,6 +616,7 @@ export class Forwarder {
         container: file.container,
         offset,
         truncations: saved?.truncations ?? 0,
+        values: this.values,
         ...(saved?.truncatedFrom ? { truncatedFrom: saved.truncatedFrom } : {}),
         ...(this.options.maxLineBytes === undefined ? {} : { maxLineBytes: this.options.maxLineBytes }),
       });
@@ -704,7 +708,7 @@ export class Forwarder {
  */
 const cachedPartitioner: ICustomPartitioner = () => {
   const partition = Partitioners.DefaultPartitioner();
-  // topic → partition count → key → partition: no string built per message to look it up.
+  // Per topic (and its partition count) a map of key → partition: no string built per message to look it up.
   const cache = new Map<string, { partitions: number; byKey: Map<string, number> }>();
   return (args) => {
     const key = args.message.key;

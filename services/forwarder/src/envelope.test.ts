@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LineAssembler, parseLine } from '@tributary/container-log';
-import { decodeEnvelope, encodeEnvelope } from '@tributary/envelope';
-import { fileEnvelopeIds, fileIdentityKey, fileJsonParts, lineRecord, lineValue, ValueBlocks, type SourceFile } from './envelope.js';
+import { decodeEnvelope, encodeEnvelope, fileEnvelopeIds } from '@tributary/envelope';
+import { fileIdentityKey, fileJsonParts, lineRecord, lineValue, ValueBlocks, type SourceFile } from './envelope.js';
 
 const file: SourceFile = {
   node: 'node-a',

@@ -1,6 +1,5 @@
 import type { AssembledLine, ContainerLogFile } from '@tributary/container-log';
 import { encodeEnvelope, fileEnvelopeId, type Envelope } from '@tributary/envelope';
-export { fileEnvelopeIds } from '@tributary/envelope';
 import { LOG_RECORD_MAX_BYTES } from '@tributary/kafka';
 import type { FileIdentity } from './file-reader.js';
 

@@ -1,5 +1,6 @@
 import { detectFormat, LineAssembler, parseLine, type AssembledLine, type ContainerLogFile, type LogFormat } from '@tributary/container-log';
-import { fileEnvelopeIds, fileIdentityKey, fileJsonParts, lineValue, type FileJsonParts, type SourceFile, type ValueBlocks } from './envelope.js';
+import { fileEnvelopeIds } from '@tributary/envelope';
+import { fileIdentityKey, fileJsonParts, lineValue, type FileJsonParts, type SourceFile, type ValueBlocks } from './envelope.js';
 import { FileReader, type Truncation } from './file-reader.js';
 
 /** Longer lines are shipped in pieces of this many bytes unless --max-line-bytes says otherwise. */

@@ -9,7 +9,7 @@
  * Starts Kafka (or uses KAFKA_BROKERS) and stops it at the end.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -80,6 +80,23 @@ try {
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
   };
+  /** CPU seconds by thread name (the main thread is "node"; lz4 runs on libuv's pool, GC helpers are V8's). */
+  const threads = (): Map<string, number> => {
+    const by = new Map<string, number>();
+    for (const task of readdirSync(`/proc/${child.pid}/task`)) {
+      try {
+        const stat = readFileSync(`/proc/${child.pid}/task/${task}/stat`, 'utf8');
+        const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/[0-9]+$/, '');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const kind = task === String(child.pid) ? "main" : `${name}#${task}`;
+        by.set(kind, (by.get(kind) ?? 0) + (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS);
+      } catch {
+        // The thread ended.
+      }
+    }
+    return by;
+  };
+  let threadsAtFirst = new Map<string, number>();
   let firstAt: number | undefined;
   let cpuAtFirst = 0;
   let count = 0;
@@ -89,11 +106,13 @@ try {
     if (count > 0 && firstAt === undefined) {
       firstAt = Date.now();
       cpuAtFirst = cpu();
+      threadsAtFirst = threads();
     }
     if (Date.now() - started > 600_000) throw new Error(`only ${count} of ${lines} records after 10 min`);
   }
   const doneAt = Date.now();
   const cpuTotal = cpu();
+  const threadsTotal = threads();
   const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
   const rss = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1]) * 1024;
   child.kill('SIGTERM');
@@ -108,6 +127,8 @@ try {
   console.log(`| start → every record in Kafka | ${((doneAt - started) / 1000).toFixed(1)} s (first record after ${(((firstAt ?? started) - started) / 1000).toFixed(1)} s) |`);
   console.log(`| steady: first → last record | ${format(lines / steadyS)} lines/s, ${(bytes / 1e6 / steadyS).toFixed(1)} MB/s |`);
   console.log(`| forwarder CPU, steady | ${((steadyCpu * 1e6) / lines).toFixed(1)} µs/line, ${Math.round((steadyCpu / steadyS) * 100)} % of one core → ${format(lines / steadyCpu)} lines per CPU-second (target ≥ 150,000) |`);
+  const byThread = [...threadsTotal].map(([name, s]) => [name, s - (threadsAtFirst.get(name) ?? 0)] as const).filter(([, s]) => s > 0.005).sort((a, b) => b[1] - a[1]);
+  console.log(`| forwarder CPU by thread, steady | ${byThread.map(([name, s]) => `${name} ${((s * 1e6) / lines).toFixed(1)} µs/line`).join(', ')} |`);
   console.log(`| forwarder peak RSS | ${Math.round(rss / 2 ** 20)} MiB |`);
   console.log('');
   await admin.deleteTopics({ topics: [topic, `dlq.${tenant}`] }).catch(() => undefined);

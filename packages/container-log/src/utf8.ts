@@ -1,4 +1,5 @@
-const strict = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a line that starts with U+FEFF keeps it (the decoder would drop it otherwise).
+const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * The bytes of a log line as a string, losing nothing: valid UTF-8 as is, and each byte that

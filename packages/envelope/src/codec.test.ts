@@ -7,6 +7,7 @@ import {
   decodeEnvelope,
   encodeEnvelope,
   fileEnvelopeId,
+  fileEnvelopeIdPrefix,
   fileEnvelopeIds,
   newSdkEnvelopeId,
   type DecodeFailure,
@@ -281,7 +282,10 @@ test('decoding never throws or rejects, whatever the bytes', async () => {
 test('file ids are deterministic, unambiguous and valid Elasticsearch ids', () => {
   const id = fileEnvelopeId('node-a', '2049:1234567:1716000000', 4096);
   assert.equal(fileEnvelopeId('node-a', '2049:1234567:1716000000', 4096), id);
-  assert.match(id, /^f1-[A-Za-z0-9_-]{22}$/);
+  assert.match(id, /^f2-[A-Za-z0-9_-]{16}[0-9a-z]+$/);
+  assert.equal(id, `${fileEnvelopeIdPrefix('node-a', '2049:1234567:1716000000')}${(4096).toString(36)}`, 'the file’s prefix, then the offset in base 36');
+  // Pinned: a forwarder upgrade that wrote other ids would store every re-read line twice.
+  assert.equal(id, 'f2-UtwjVzxna2YicuWe35s');
   const others = [
     fileEnvelopeId('node-b', '2049:1234567:1716000000', 4096),
     fileEnvelopeId('node-a', '2049:1234568:1716000000', 4096),
@@ -290,8 +294,10 @@ test('file ids are deterministic, unambiguous and valid Elasticsearch ids', () =
   assert.equal(new Set([id, ...others]).size, 4);
   // A separator in the inputs can't make two triples meet.
   assert.notEqual(fileEnvelopeId('a:b', 'c', 0), fileEnvelopeId('a', 'b:c', 0));
+  // The prefix has a fixed length, so a prefix and an offset never read as another pair.
+  assert.equal(fileEnvelopeIdPrefix('n'.repeat(253), `/var/log/pods/${'p'.repeat(400)}`).length, 19);
   // Long inputs still give a short id.
-  assert.equal(fileEnvelopeId('n'.repeat(253), `/var/log/pods/${'p'.repeat(400)}`, Number.MAX_SAFE_INTEGER).length, 25);
+  assert.equal(fileEnvelopeId('n'.repeat(253), `/var/log/pods/${'p'.repeat(400)}`, Number.MAX_SAFE_INTEGER).length, 30);
   assert.throws(() => fileEnvelopeId('', 'x', 0), TypeError);
   assert.throws(() => fileEnvelopeId('n', '', 0), TypeError);
   assert.throws(() => fileEnvelopeId('n', 'x', -1), RangeError);

@@ -60,14 +60,16 @@ export const ENVELOPE_LIMITS = Object.freeze({
 });
 
 /**
- * The id of a line read from a file: `f1-` + the first 22 base64url characters (132 bits) of SHA-256 over
- * (node, file identity, offset): 25 ASCII characters in all.
+ * The id of a line read from a file: the file's id prefix (`fileEnvelopeIdPrefix`: `f2-` and
+ * 16 base64url characters) followed by the line's byte offset in base 36, lowercase. At most
+ * 30 ASCII characters; the same node, file and offset always make the same id.
  *
- * Hashed rather than readable (`node:identity:offset`) because node names run to 253
- * characters and a file identity may be a path, so a readable id could pass the 256-character
- * limit; the hash has a fixed length, needs no escaping, and the envelope carries node, path
- * and offset anyway. The inputs are hashed as a JSON array, so no separator can make two
- * different triples collide (`("a:b","c")` and `("a","b:c")` differ). `f1` versions the scheme.
+ * Only the file is hashed, once: hashing each line (the `f1` ids, SHA-256 over node, file
+ * and offset) was a tenth of the forwarder's CPU per line. And a file's ids now share a
+ * prefix and grow with the offset, which Lucene looks up faster than random ids when
+ * Elasticsearch checks an `_id` on indexing. Offsets are unique within a file and the prefix
+ * has a fixed length, so two lines never share an id; two files share a prefix only by a
+ * 96-bit collision.
  *
  * `fileIdentity` must never name two different files over the node's life: an inode alone
  * is reused after rotation (the new file's line at offset 0 would overwrite the old one's
@@ -75,26 +77,34 @@ export const ENVELOPE_LIMITS = Object.freeze({
  * of the file's first bytes, as Vector and Filebeat do). Throws on arguments no caller should pass.
  */
 export function fileEnvelopeId(node: string, fileIdentity: string, offset: number): string {
+  const prefix = fileEnvelopeIdPrefix(node, fileIdentity);
+  return `${prefix}${offsetDigits(offset)}`;
+}
+
+/**
+ * What every id of a file's lines starts with: `f2-` + the first 16 base64url characters (96
+ * bits) of SHA-256 over the JSON array `[node, fileIdentity]` (so no separator can make two
+ * pairs collide: `("a:b","c")` and `("a","b:c")` differ). Hashed because node names run to
+ * 253 characters and a file identity may be a path: the prefix has a fixed length and needs
+ * no escaping, and the envelope carries node, path and offset anyway. `f2` versions the scheme.
+ */
+export function fileEnvelopeIdPrefix(node: string, fileIdentity: string): string {
   if (typeof node !== 'string' || node.length === 0) throw new TypeError('fileEnvelopeId: node must be a non-empty string');
   if (typeof fileIdentity !== 'string' || fileIdentity.length === 0) {
     throw new TypeError('fileEnvelopeId: fileIdentity must be a non-empty string');
   }
-  if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`fileEnvelopeId: offset must be a non-negative integer, got ${offset}`);
-  const digest = hash('sha256', JSON.stringify([node, fileIdentity, offset]), 'base64url');
-  return `f1-${digest.slice(0, 22)}`;
+  return `f2-${hash('sha256', JSON.stringify([node, fileIdentity]), 'base64url').slice(0, 16)}`;
 }
 
-/**
- * `fileEnvelopeId` for one file's lines: the same ids, with the part of the hashed input
- * that is the same for every line of the file written once (a forwarder makes one per line).
- */
+/** `fileEnvelopeId` for one file's lines: the prefix hashed once. */
 export function fileEnvelopeIds(node: string, fileIdentity: string): (offset: number) => string {
-  fileEnvelopeId(node, fileIdentity, 0); // the same argument checks
-  const prefix = `${JSON.stringify([node, fileIdentity]).slice(0, -1)},`;
-  return (offset) => {
-    if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`fileEnvelopeId: offset must be a non-negative integer, got ${offset}`);
-    return `f1-${hash('sha256', `${prefix}${offset}]`, 'base64url').slice(0, 22)}`;
-  };
+  const prefix = fileEnvelopeIdPrefix(node, fileIdentity);
+  return (offset) => `${prefix}${offsetDigits(offset)}`;
+}
+
+function offsetDigits(offset: number): string {
+  if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`fileEnvelopeId: offset must be a non-negative integer, got ${offset}`);
+  return offset.toString(36);
 }
 
 /**

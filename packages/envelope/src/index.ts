@@ -1,4 +1,4 @@
-export { ENVELOPE_LIMITS, fileEnvelopeId, fileEnvelopeIds, newSdkEnvelopeId } from './envelope.js';
+export { ENVELOPE_LIMITS, fileEnvelopeId, fileEnvelopeIdPrefix, fileEnvelopeIds, newSdkEnvelopeId } from './envelope.js';
 export type { Envelope, EnvelopeSource, FileSource, KubernetesMetadata, SdkSource, Stream } from './envelope.js';
 export { decodeEnvelope, encodeEnvelope } from './codec.js';
 export type { DecodeFailure, DecodeOptions, DecodeResult, EnvelopeRegistry } from './codec.js';

@@ -134,4 +134,29 @@ export class ValueBlocks {
     this.used += this.block.write(text, start, 'utf8');
     return this.block.subarray(start, this.used);
   }
+
+  /**
+   * The block a value of at most `most` bytes is written into by hand, from `at` on, then
+   * kept with `take`; undefined when no block is that large (the caller makes its own buffer).
+   */
+  room(most: number): Buffer | undefined {
+    if (most > this.blockBytes) return undefined;
+    if (this.used + most > this.block.length) {
+      this.block = Buffer.allocUnsafeSlow(this.blockBytes);
+      this.used = 0;
+    }
+    return this.block;
+  }
+
+  /** Where the next value starts in the block `room` returned. */
+  get at(): number {
+    return this.used;
+  }
+
+  /** The value written from `at` to `end` in the block `room` returned. */
+  take(end: number): Buffer {
+    const start = this.used;
+    this.used = end;
+    return this.block.subarray(start, end);
+  }
 }

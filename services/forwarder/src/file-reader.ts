@@ -7,12 +7,43 @@ export interface FileLine {
   readonly bytes: Buffer;
 }
 
+/**
+ * Complete lines read into one block, without an object per line: line `k` is
+ * `data[bounds[k], bounds[k + 1] - 1)` (its `\n` left out), at file offset `offset + bounds[k]`.
+ */
+export interface LineRun {
+  readonly data: Buffer;
+  /** The file offset of `data[0]`. */
+  readonly offset: number;
+  /** Where each line starts, then where the one after the last would: one more than the lines. */
+  readonly bounds: number[];
+}
+
 export interface ReadResult {
+  /** The complete lines read, block by block. */
+  readonly runs: LineRun[];
+  /** The same lines one by one, as views (made when asked for). */
   readonly lines: FileLine[];
   /** Nothing more to read now (the writer may still append). */
   readonly atEnd: boolean;
   /** The file shrank below what was read (copytruncate): reading starts again at 0, from the next read on. */
   readonly truncated: boolean;
+}
+
+class LinesRead implements ReadResult {
+  constructor(
+    readonly runs: LineRun[],
+    readonly atEnd: boolean,
+    readonly truncated: boolean,
+  ) {}
+
+  get lines(): FileLine[] {
+    const lines: FileLine[] = [];
+    for (const { data, offset, bounds } of this.runs) {
+      for (let k = 0; k + 1 < bounds.length; k++) lines.push({ offset: offset + (bounds[k] as number), bytes: data.subarray(bounds[k], (bounds[k + 1] as number) - 1) });
+    }
+    return lines;
+  }
 }
 
 /** The content a file had before it was last truncated in place: its fingerprint, and how far it had been read. */
@@ -108,9 +139,9 @@ export class FileReader {
       this.carry = Buffer.alloc(0);
       this.identity = { ...(this.identity as FileIdentity), fingerprint: '' };
       truncated = true;
-      return { lines: [], atEnd: false, truncated };
+      return new LinesRead([], false, truncated);
     }
-    const lines: FileLine[] = [];
+    const runs: LineRun[] = [];
     let budget = maxBytes;
     let atEnd = false;
     while (budget > 0) {
@@ -128,16 +159,18 @@ export class FileReader {
       const data = buffer.subarray(0, carried + bytesRead);
       const dataStart = this.position - carried;
       this.position += bytesRead;
+      // Bounds, not copies: each read allocates its own block, which the lines share until
+      // they are encoded (a pass's lines are encoded and dropped before the next read).
+      const bounds = [0];
       let start = 0;
       for (let newline = data.indexOf(0x0a); newline >= 0; newline = data.indexOf(0x0a, start)) {
-        // Views, not copies: each read allocates its own block, which the lines share until
-        // they are encoded (a pass's lines are encoded and dropped before the next read).
-        lines.push({ offset: dataStart + start, bytes: data.subarray(start, newline) });
         start = newline + 1;
+        bounds.push(start);
       }
+      if (bounds.length > 1) runs.push({ data, offset: dataStart, bounds });
       this.carry = Buffer.from(data.subarray(start));
     }
-    return { lines, atEnd, truncated };
+    return new LinesRead(runs, atEnd, truncated);
   }
 
   /** When the open file was last written, ms since the epoch; undefined before `open()`. */

@@ -40,7 +40,6 @@ test('a file is followed: split lines joined, the checkpoint held before an unfi
   const again = new FileTail({ node: 'n', path, container, offset: first.checkpoint });
   const replay = await again.poll();
   assert.deepEqual(await messages(replay), ['two!']);
-  assert.equal(replay.records[0]?.line.offset, third.records[0]?.line.offset);
   assert.deepEqual(replay.records.map((r) => r.key), ['6f1c0001/api']);
   const ids = async (batch: { records: Array<{ value: Buffer }> }): Promise<string[]> => Promise.all(batch.records.map(async (r) => ((await decodeEnvelope(r.value)) as { envelope: { id: string } }).envelope.id));
   assert.deepEqual(await ids(replay), await ids(third));

@@ -1,23 +1,35 @@
 import { detectFormat, LineAssembler, parseLine, type AssembledLine, type ContainerLogFile, type LogFormat } from '@tributary/container-log';
-import { fileEnvelopeIds } from '@tributary/envelope';
-import { fileIdentityKey, fileJsonParts, lineValue, type FileJsonParts, type SourceFile, type ValueBlocks } from './envelope.js';
+import { fileEnvelopeIdPrefix, fileEnvelopeIds } from '@tributary/envelope';
+import { LOG_RECORD_MAX_BYTES } from '@tributary/kafka';
+import { fileIdentityKey, fileJsonParts, lineValue, ValueBlocks, type FileJsonParts, type SourceFile } from './envelope.js';
 import { FileReader, type Truncation } from './file-reader.js';
+import { LineEnvelopeWriter } from './line-envelope.js';
 
 /** Longer lines are shipped in pieces of this many bytes unless --max-line-bytes says otherwise. */
 export const DEFAULT_MAX_LINE_BYTES = 512 * 1024;
 
-/** A record to produce, and what it proves once acknowledged. */
+/** A record to produce: a kafkajs message as it is. */
 export interface TailRecord {
   readonly key: string;
   readonly value: Buffer;
-  readonly line: AssembledLine;
-  /** Cut to fit a Kafka record (see `lineRecord`), with a marker in its message. */
-  readonly truncated: boolean;
+}
+
+/** What a poll's lines were, for the metrics. */
+export interface LineCounts {
+  /** Lines joined from chunks the runtime split. */
+  partial: number;
+  /** Pieces of lines over the maximum line size. */
+  oversized: number;
+  /** Lines with bytes that are not UTF-8. */
+  invalidUtf8: number;
+  /** Records cut to fit a Kafka record (see `lineRecord`), with a marker in their message. */
+  truncated: number;
 }
 
 /** What one `poll()` read: its records, and the offset the file may be saved at once they (and all before) are acknowledged. */
 export interface TailBatch {
   readonly records: TailRecord[];
+  readonly counts: LineCounts;
   readonly checkpoint: number;
   /** Lines that weren't the file's format, kept as records with the raw line (see `unparsable`). */
   readonly unparsable: number;
@@ -42,7 +54,7 @@ export interface FileTailOptions {
   readonly readBytes?: number;
   /**
    * Where record values are written: one instance for every file of a forwarder (a block per
-   * file would hold a MiB for each of a node's hundreds of files); a buffer each without.
+   * file would hold a MiB for each of a node's hundreds of files); blocks of its own without.
    */
   readonly values?: ValueBlocks;
 }
@@ -58,13 +70,19 @@ export class FileTail {
   private format: LogFormat | undefined;
   private truncations: number;
   private json: FileJsonParts | undefined;
+  private writer: LineEnvelopeWriter | undefined;
+  private readonly values: ValueBlocks;
+  private readonly maxLineBytes: number;
+  private readonly maxRecordBytes = LOG_RECORD_MAX_BYTES;
   /** The ids of the file's lines, for the identity (and truncation count) they were made for. */
-  private ids: { readonly identity: string; readonly of: (offset: number) => string } | undefined;
+  private ids: { readonly identity: string; readonly of: (offset: number) => string; readonly prefix: Buffer } | undefined;
 
   constructor(private readonly options: FileTailOptions) {
     this.reader = new FileReader(options.path, options.offset ?? 0);
     // Half a Kafka record: a piece's envelope fits in one whatever the line holds, mostly.
-    this.assembler = new LineAssembler({ maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES });
+    this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+    this.assembler = new LineAssembler({ maxLineBytes: this.maxLineBytes });
+    this.values = options.values ?? new ValueBlocks(64 * 1024);
     this.truncations = options.truncations ?? 0;
     this.reader.lastTruncation = options.truncatedFrom;
   }
@@ -85,37 +103,67 @@ export class FileTail {
       // What was pending belonged to the content before the truncation: send it as it is.
       this.format = undefined;
     }
-    const lines: AssembledLine[] = read.truncated ? this.assembler.flush() : [];
-    let unparsable = 0;
-    for (const { offset, bytes } of read.lines) {
-      this.format ??= detectFormat(bytes);
-      const parsed = parseLine(this.format, bytes);
-      if (parsed.ok) {
-        this.assembler.pushInto(parsed.chunk, offset, lines);
-        continue;
-      }
-      unparsable++;
-      this.assembler.pushInto({ time: new Date().toISOString(), stream: 'stdout', partial: false, content: bytes }, offset, lines);
-    }
     const source = await this.source();
     const records: TailRecord[] = [];
-    for (const line of lines) {
-      const { key, value, truncated } = lineValue(line, source, undefined, this.options.values);
-      records.push({ key, value, line, truncated });
-    }
+    const counts: LineCounts = { partial: 0, oversized: 0, invalidUtf8: 0, truncated: 0 };
+    if (read.truncated) this.records(this.assembler.flush(), source, records, counts);
+    const writer = this.writer as LineEnvelopeWriter;
+    const idPrefix = (this.ids as { prefix: Buffer }).prefix;
+    const key = (source.json as FileJsonParts).key;
+    const lines: AssembledLine[] = [];
+    let unparsable = 0;
     let bytesRead = 0;
-    for (const l of read.lines) bytesRead += l.bytes.length + 1;
-    return { records, checkpoint: this.assembler.resumeOffset(this.reader.offset), unparsable, atEnd: read.atEnd, bytesRead, ...(read.truncated ? { truncated: true } : {}) };
+    for (const { data, offset: runOffset, bounds } of read.runs) {
+      bytesRead += (bounds[bounds.length - 1] as number) - (bounds[0] as number);
+      for (let k = 0; k + 1 < bounds.length; k++) {
+        const begin = bounds[k] as number;
+        const end = (bounds[k + 1] as number) - 1;
+        const offset = runOffset + begin;
+        this.format ??= detectFormat(data.subarray(begin, end));
+        // Most lines are whole and plain: their envelope straight from their bytes.
+        if (this.assembler.pendingLines === 0) {
+          const value = this.format === 'cri' ? writer.cri(data, begin, end, offset, idPrefix) : writer.docker(data, begin, end, offset, idPrefix);
+          if (value !== undefined) {
+            records.push({ key, value });
+            if (writer.invalidBytes > 0) counts.invalidUtf8++;
+            continue;
+          }
+        }
+        const bytes = data.subarray(begin, end);
+        const parsed = parseLine(this.format, bytes);
+        if (parsed.ok) this.assembler.pushInto(parsed.chunk, offset, lines);
+        else {
+          unparsable++;
+          this.assembler.pushInto({ time: new Date().toISOString(), stream: 'stdout', partial: false, content: bytes }, offset, lines);
+        }
+        if (lines.length > 0) {
+          this.records(lines, source, records, counts);
+          lines.length = 0;
+        }
+      }
+    }
+    return { records, counts, checkpoint: this.assembler.resumeOffset(this.reader.offset), unparsable, atEnd: read.atEnd, bytesRead, ...(read.truncated ? { truncated: true } : {}) };
   }
 
   /** The file is gone and read to its end: its unfinished lines, marked incomplete. */
   async drain(): Promise<TailBatch> {
     const source = await this.source();
-    const records = this.assembler.flush().map((line) => {
-      const { key, value, truncated } = lineValue(line, source);
-      return { key, value, line, truncated };
-    });
-    return { records, checkpoint: this.reader.offset, unparsable: 0, atEnd: true, bytesRead: 0 };
+    const records: TailRecord[] = [];
+    const counts: LineCounts = { partial: 0, oversized: 0, invalidUtf8: 0, truncated: 0 };
+    this.records(this.assembler.flush(), source, records, counts);
+    return { records, counts, checkpoint: this.reader.offset, unparsable: 0, atEnd: true, bytesRead: 0 };
+  }
+
+  /** The records of lines that went through the assembler, counted. */
+  private records(lines: readonly AssembledLine[], source: SourceFile, records: TailRecord[], counts: LineCounts): void {
+    for (const line of lines) {
+      const { key, value, truncated } = lineValue(line, source, this.maxRecordBytes, this.values);
+      records.push({ key, value });
+      if (line.chunks > 1) counts.partial++;
+      if (line.part > 0 || !line.last) counts.oversized++;
+      if (line.invalidBytes > 0) counts.invalidUtf8++;
+      if (truncated) counts.truncated++;
+    }
   }
 
   async close(): Promise<void> {
@@ -124,10 +172,13 @@ export class FileTail {
 
   private async source(): Promise<SourceFile> {
     const { node, path, container } = this.options;
-    this.json ??= fileJsonParts({ node, path, container });
+    if (!this.json) {
+      this.json = fileJsonParts({ node, path, container });
+      this.writer = new LineEnvelopeWriter(this.json, this.values, this.maxLineBytes, this.maxRecordBytes);
+    }
     const identity = await this.reader.fileIdentity();
     const key = fileIdentityKey({ identity, truncations: this.truncations });
-    if (this.ids?.identity !== key) this.ids = { identity: key, of: fileEnvelopeIds(node, key) };
+    if (this.ids?.identity !== key) this.ids = { identity: key, of: fileEnvelopeIds(node, key), prefix: Buffer.from(fileEnvelopeIdPrefix(node, key), 'latin1') };
     return { node, path, container, identity, truncations: this.truncations, json: this.json, ids: this.ids.of };
   }
 }

@@ -11,7 +11,7 @@ import { tenantNames } from '@tributary/tenant';
 import { discoverLogFiles, type LogFilter } from './discovery.js';
 import { FileReader } from './file-reader.js';
 import { ValueBlocks } from './envelope.js';
-import { FileTail, type TailBatch } from './file-tail.js';
+import { FileTail, type LineCounts, type TailBatch } from './file-tail.js';
 import { ForwarderMetrics } from './metrics.js';
 import { PositionStore, type FilePosition } from './positions.js';
 import { Spool, SpoolCorruptError, type SpoolPeek, type SpoolRecord } from './spool.js';
@@ -269,7 +269,7 @@ export class Forwarder {
         // Truncated in place: look for the copy (its unread end goes first) before reading on.
         if (batch.truncated) this.lastScan = 0;
         const drained = followed.replaced && batch.atEnd ? await followed.tail.drain() : undefined;
-        followed.batch = drained ? { ...batch, records: [...batch.records, ...drained.records], checkpoint: drained.checkpoint } : batch;
+        followed.batch = drained ? { ...batch, records: [...batch.records, ...drained.records], counts: addCounts(batch.counts, drained.counts), checkpoint: drained.checkpoint } : batch;
         if (batch.unparsable > 0) this.logger.warn({ path: followed.tail.path, lines: batch.unparsable }, 'lines not in the file’s format: shipped as their raw text');
         this.count(followed, followed.batch);
         followed.atEnd = batch.atEnd;
@@ -534,20 +534,12 @@ export class Forwarder {
   /** Counts what one poll read, by tenant. */
   private count(followed: Followed, batch: TailBatch): void {
     const tenant = tenantOf(followed.topic);
-    let partial = 0;
-    let oversized = 0;
-    let invalid = 0;
-    for (const { line } of batch.records) {
-      if (line.chunks > 1) partial++;
-      if (line.part > 0 || !line.last) oversized++;
-      if (line.invalidBytes > 0) invalid++;
-    }
+    const { partial, oversized, invalidUtf8, truncated } = batch.counts;
     this.counters.linesRead.inc({ tenant }, batch.records.length);
     this.counters.bytesRead.inc({ tenant }, batch.bytesRead);
     if (partial > 0) this.counters.partialLines.inc({ tenant }, partial);
     if (oversized > 0) this.counters.oversizedLines.inc({ tenant }, oversized);
-    if (invalid > 0) this.counters.invalidUtf8Lines.inc({ tenant }, invalid);
-    const truncated = batch.records.filter((r) => r.truncated).length;
+    if (invalidUtf8 > 0) this.counters.invalidUtf8Lines.inc({ tenant }, invalidUtf8);
     if (truncated > 0) this.counters.truncatedRecords.inc({ tenant }, truncated);
     if (batch.unparsable > 0) this.counters.unparsableLines.inc({ tenant }, batch.unparsable);
   }
@@ -728,6 +720,10 @@ const cachedPartitioner: ICustomPartitioner = () => {
     return chosen;
   };
 };
+
+function addCounts(a: LineCounts, b: LineCounts): LineCounts {
+  return { partial: a.partial + b.partial, oversized: a.oversized + b.oversized, invalidUtf8: a.invalidUtf8 + b.invalidUtf8, truncated: a.truncated + b.truncated };
+}
 
 function groupInto<K, V>(groups: Map<K, V[]>, key: K, value: V): void {
   const group = groups.get(key);

@@ -7,7 +7,7 @@ export type { SourceFile } from './envelope.js';
 export { discoverLogFiles } from './discovery.js';
 export type { DiscoveredFile, LogFilter } from './discovery.js';
 export { FileTail } from './file-tail.js';
-export type { FileTailOptions, TailBatch, TailRecord } from './file-tail.js';
+export type { FileTailOptions, LineCounts, TailBatch, TailRecord } from './file-tail.js';
 export { Forwarder } from './forwarder.js';
 export type { ForwarderOptions } from './forwarder.js';
 export { runForwarder, forwarderOptions } from './main.js';

@@ -69,7 +69,8 @@ try {
   // BENCH_NODE_OPTIONS: e.g. --cpu-prof to profile the forwarder.
   const child = spawn(process.execPath, [...(process.env['BENCH_NODE_OPTIONS'] ?? '').split(' ').filter(Boolean), CLI, 'forwarder', '--root', root, '--node', 'bench-node', '--state-dir', join(scratch, 'state'), '--metrics-port', '0'], {
     env: { ...process.env, KAFKA_BROKERS: engines.kafka.brokers.join(','), LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    // BENCH_CHILD_STDOUT=1 shows what such flags print (--trace-gc writes to stdout).
+    stdio: ['ignore', process.env['BENCH_CHILD_STDOUT'] ? 'inherit' : 'ignore', 'inherit'],
   });
   // Killed or failing, the bench takes its forwarder with it.
   const killChild = (): void => void child.kill('SIGKILL');

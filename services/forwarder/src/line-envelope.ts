@@ -15,8 +15,10 @@ import type { ValueBlocks, FileJsonParts } from './envelope.js';
 export class LineEnvelopeWriter {
   /** Bytes of the last line written that were not UTF-8 (escaped as `\xNN`, as `decodeLogBytes` does). */
   invalidBytes = 0;
-  private readonly source: Buffer;
+  private readonly sourceJson: Buffer;
   private readonly tail: Buffer;
+  private source: { readonly data: Buffer | undefined; readonly view: DataView } = { data: undefined, view: new DataView(new ArrayBuffer(0)) };
+  private target: { readonly data: Buffer | undefined; readonly view: DataView } = { data: undefined, view: new DataView(new ArrayBuffer(0)) };
   /** The most a line's envelope takes around its message: for the room asked of the blocks. */
   private readonly fixed: number;
 
@@ -26,10 +28,10 @@ export class LineEnvelopeWriter {
     private readonly maxLineBytes: number,
     private readonly maxRecordBytes: number,
   ) {
-    this.source = Buffer.from(`","source":{"kind":"file",${parts.source},"offset":`);
+    this.sourceJson = Buffer.from(`","source":{"kind":"file",${parts.source},"offset":`);
     this.tail = Buffer.from(`},"kubernetes":${parts.kubernetes}}`);
     // Id (at most 30), time (at most 35), the constants and an offset (at most 16 digits).
-    this.fixed = OPEN.length + 30 + TIME.length + 35 + STDOUT.length + this.source.length + 16 + this.tail.length;
+    this.fixed = OPEN.length + 30 + TIME.length + 35 + STDOUT.length + this.sourceJson.length + 16 + this.tail.length;
   }
 
   /** The envelope of the CRI line `data[begin, end)` (without its `\n`) read at file offset `offset`, or undefined. */
@@ -51,7 +53,24 @@ export class LineEnvelopeWriter {
     let at = this.head(block, this.blocks.at, idPrefix, offset, line, begin, first, stream);
     // The message: JSON.stringify(decodeLogBytes(content).text), from the bytes.
     let invalid = 0;
+    const source = this.sourceView(line);
+    const target = this.blockView(block);
     for (let i = start; i < n; ) {
+      // Four bytes at a time up to the first that needs an escape or a look, then that one.
+      if (i + 4 <= n) {
+        const word = source.getInt32(i, true);
+        const special = specialBytes(word);
+        // All four written, and kept as far as they are plain: the room is there (six per byte).
+        target.setInt32(at, word, true);
+        if (special === 0) {
+          i += 4;
+          at += 4;
+          continue;
+        }
+        const plainBytes = firstFlagged(special);
+        i += plainBytes;
+        at += plainBytes;
+      }
       const c = line[i] as number;
       if (c >= 0x20 && c < 0x80) {
         if (c === QUOTE || c === BACKSLASH) block[at++] = BACKSLASH;
@@ -106,8 +125,24 @@ export class LineEnvelopeWriter {
     if (block === undefined) return undefined;
     let at = this.head(block, this.blocks.at, idPrefix, offset, line, timeStart, timeEnd, stream);
     let lastNewline = -1; // where the output was before a last character that is "\n"
+    const source = this.sourceView(line);
+    const target = this.blockView(block);
     let i = logStart;
     while (i < logEnd) {
+      if (i + 4 <= logEnd) {
+        const word = source.getInt32(i, true);
+        const special = specialBytes(word);
+        // Escapes only shrink, so the room for the escaped text has these four bytes too.
+        target.setInt32(at, word, true);
+        if (special === 0) {
+          i += 4;
+          at += 4;
+          continue;
+        }
+        const plainBytes = firstFlagged(special);
+        i += plainBytes;
+        at += plainBytes;
+      }
       const c = line[i] as number;
       if (c >= 0x20 && c < 0x80 && c !== BACKSLASH) {
         if (c === QUOTE) return undefined; // the string ends before it should
@@ -160,6 +195,17 @@ export class LineEnvelopeWriter {
     return this.finish(block, lastNewline, offset);
   }
 
+  /** A view of `data` for reading four bytes at once: one per block read, not per line. */
+  private sourceView(data: Buffer): DataView {
+    if (data !== this.source.data) this.source = { data, view: new DataView(data.buffer, data.byteOffset, data.byteLength) };
+    return this.source.view;
+  }
+
+  private blockView(block: Buffer): DataView {
+    if (block !== this.target.data) this.target = { data: block, view: new DataView(block.buffer, block.byteOffset, block.byteLength) };
+    return this.target.view;
+  }
+
   /** `{"id":…,"time":…,"stream":…,"message":"` at `at`; where the message goes. */
   private head(block: Buffer, at: number, idPrefix: Buffer, offset: number, line: Buffer, timeStart: number, timeEnd: number, stream: Buffer): number {
     block.set(OPEN, at);
@@ -176,8 +222,8 @@ export class LineEnvelopeWriter {
 
   /** The rest after the message, and the value, unless it is too large for a record. */
   private finish(block: Buffer, at: number, offset: number): Buffer | undefined {
-    block.set(this.source, at);
-    at += this.source.length;
+    block.set(this.sourceJson, at);
+    at += this.sourceJson.length;
     at = digits(block, at, offset, 10);
     block.set(this.tail, at);
     at += this.tail.length;
@@ -202,6 +248,23 @@ const LOWER_HEX = Buffer.from('0123456789abcdef');
 const DIGITS = Buffer.from('0123456789abcdefghijklmnopqrstuvwxyz');
 /** How JSON.stringify writes the control characters that have a short escape. */
 const SHORT_OF: Record<number, number> = { 0x08: 0x62, 0x09: 0x74, 0x0a: 0x6e, 0x0c: 0x66, 0x0d: 0x72 };
+
+/**
+ * The bytes of the little-endian `word` that need an escape or a look (≥ 0x80, < 0x20, `"`
+ * or `\\`), as their top bits: the classic tests for a byte below a value or equal to one,
+ * on all four bytes at once. Only bytes above a flagged one can be flagged falsely (a borrow),
+ * so the lowest flag is always a byte that needs one.
+ */
+function specialBytes(word: number): number {
+  const quote = word ^ 0x22222222;
+  const backslash = word ^ 0x5c5c5c5c;
+  return (word | ((word - 0x20202020) & ~word) | ((quote - 0x01010101) & ~quote) | ((backslash - 0x01010101) & ~backslash)) & 0x80808080;
+}
+
+/** How many bytes come before the lowest flagged one in `specialBytes`' answer. */
+function firstFlagged(special: number): number {
+  return (31 - Math.clz32(special & -special)) >> 3;
+}
 
 /** The envelope's stream and message keys for `stdout`/`stderr` at `at`, if the six bytes spell one. */
 function streamAt(line: Buffer, at: number): Buffer | undefined {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { LineCounter, parseAllDocuments } from 'yaml';
-import { formatManifestError, type ManifestError } from '@tributary/pipeline';
+import type { ManifestError } from '@tributary/pipeline';
 import type { CliContext } from '../context.js';
 import { EXIT } from './manifest-files.js';
 import { refusal, remote, withRemoteFlags, type RemoteFlags } from './remote.js';
@@ -16,6 +16,7 @@ export function applyCommand(ctx: CliContext): Command {
     .requiredOption('-f, --file <path...>', 'manifest files; - reads standard input')
     .option('--if-match <version>', 'apply only if this version is in force (0: only if the pipeline is new)')
     .action(async (flags: RemoteFlags & { file: string[]; ifMatch?: string }) => {
+      const { formatManifestError } = await import('@tributary/pipeline');
       const client = remote(ctx, flags);
       if (!client) return void (process.exitCode = EXIT.usage);
       let rejected = false;

@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { runControlPlane } from '@tributary/control-plane';
 import type { CliContext } from '../context.js';
 
 /** `tributary control-plane`: the HTTP API that validates, publishes and reports pipelines. */
@@ -9,6 +8,7 @@ export function controlPlaneCommand(ctx: CliContext): Command {
     .option('--port <port>', 'HTTP port (0 picks a free one)', '8080')
     .option('--host <host>', 'address to listen on', '0.0.0.0')
     .action(async (flags: { port: string; host: string }) => {
+      const { runControlPlane } = await import('@tributary/control-plane');
       process.exitCode = await runControlPlane(ctx.env, flags);
     });
 }

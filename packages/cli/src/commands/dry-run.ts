@@ -15,8 +15,8 @@ export function dryRunCommand(ctx: CliContext): Command {
     .requiredOption('-i, --input <path>', 'sample lines, one record per line; - reads standard input')
     .option('-p, --pipeline <name>', 'which pipeline of the file (default: the first)')
     .option('--envelope', 'lines are JSON envelopes ({"message":…, "time":…, "kubernetes":…}) rather than raw messages')
-    .action((flags: { file: string; input: string; pipeline?: string; envelope?: boolean }) => {
-      const checked = checkFiles(ctx, [flags.file]);
+    .action(async (flags: { file: string; input: string; pipeline?: string; envelope?: boolean }) => {
+      const checked = await checkFiles(ctx, [flags.file]);
       if (!checked) return void (process.exitCode = EXIT.usage);
       if (checked.rejected) return void (process.exitCode = EXIT.rejected);
       const chosen = flags.pipeline ? checked.pipelines.find((p) => p.loaded.manifest.metadata.name === flags.pipeline) : checked.pipelines[0];

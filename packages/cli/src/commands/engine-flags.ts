@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { parseModeSetting, type StartEnginesOptions } from '@tributary/testkit';
+import type { StartEnginesOptions } from '@tributary/testkit';
 
 export interface EngineFlags {
   kafka: boolean;
@@ -25,7 +25,8 @@ export function withEngineFlags(command: Command): Command {
     .option('--state-dir <dir>', 'where engines.json and engines.env are written', '.tributary');
 }
 
-export function engineOptions(flags: EngineFlags, env: NodeJS.ProcessEnv): StartEnginesOptions {
+export async function engineOptions(flags: EngineFlags, env: NodeJS.ProcessEnv): Promise<StartEnginesOptions> {
+  const { parseModeSetting } = await import('@tributary/testkit');
   return {
     kafka: flags.kafka,
     elasticsearch: flags.elasticsearch,

@@ -1,15 +1,5 @@
 import { Command } from 'commander';
-import {
-  ENGINE_ENV,
-  engineAnswers,
-  prepareEngines,
-  readBackgroundState,
-  runInForeground,
-  startInBackground,
-  stopBackground,
-  ENGINE_NAMES,
-  type BackgroundState,
-} from '@tributary/testkit';
+import type { BackgroundState, ENGINE_ENV, ENGINE_NAMES } from '@tributary/testkit';
 import type { CliContext } from '../context.js';
 import { engineArgs, engineOptions, withEngineFlags, type EngineFlags } from './engine-flags.js';
 
@@ -20,22 +10,24 @@ export function enginesCommand(ctx: CliContext): Command {
   withEngineFlags(engines.command('start'))
     .description('start engines in the background; prints KAFKA_BROKERS=… lines (also written to <state-dir>/engines.env)')
     .action(async (flags: EngineFlags) => {
+      const { startInBackground, ENGINE_ENV, ENGINE_NAMES } = await import('@tributary/testkit');
       const state = await startInBackground({
         stateDir: flags.stateDir,
         command: [...ctx.argv0, 'engines', 'run', ...engineArgs(flags)],
       });
-      printEnv(ctx, state);
+      printEnv(ctx, state, ENGINE_NAMES, ENGINE_ENV);
       ctx.err.write(`engines run in the background (pid ${state.pid}); stop them with: tributary engines stop\n`);
     });
 
   withEngineFlags(engines.command('run'))
     .description('start engines in the foreground until Ctrl-C (what `start` runs in the background)')
     .action(async (flags: EngineFlags) => {
+      const { runInForeground, ENGINE_ENV, ENGINE_NAMES } = await import('@tributary/testkit');
       await runInForeground({
         stateDir: flags.stateDir,
-        engines: engineOptions(flags, ctx.env),
+        engines: await engineOptions(flags, ctx.env),
         logger: ctx.logger,
-        onReady: (state) => printEnv(ctx, state),
+        onReady: (state) => printEnv(ctx, state, ENGINE_NAMES, ENGINE_ENV),
       });
     });
 
@@ -44,6 +36,7 @@ export function enginesCommand(ctx: CliContext): Command {
     .description('show the engines started from <state-dir> and whether each answers; exit 1 if none run')
     .option('--state-dir <dir>', 'where `start` recorded them', '.tributary')
     .action(async (flags: { stateDir: string }) => {
+      const { readBackgroundState, engineAnswers } = await import('@tributary/testkit');
       const state = readBackgroundState(flags.stateDir);
       if (!state) {
         ctx.err.write(`no engines running from ${flags.stateDir}; start them with: tributary engines start\n`);
@@ -69,6 +62,7 @@ export function enginesCommand(ctx: CliContext): Command {
     .description('stop the engines started from <state-dir>; leaves no process behind')
     .option('--state-dir <dir>', 'where `start` recorded them', '.tributary')
     .action(async (flags: { stateDir: string }) => {
+      const { stopBackground } = await import('@tributary/testkit');
       const stopped = await stopBackground(flags.stateDir);
       ctx.err.write(stopped ? 'engines stopped\n' : `no engines running from ${flags.stateDir}\n`);
     });
@@ -77,15 +71,16 @@ export function enginesCommand(ctx: CliContext): Command {
     .command('prepare')
     .description('download and build the local engines into the cache without starting them (CI does this first)')
     .action(async () => {
+      const { prepareEngines, ENGINE_NAMES } = await import('@tributary/testkit');
       await prepareEngines({ env: ctx.env, logger: ctx.logger, only: ENGINE_NAMES });
     });
 
   return engines;
 }
 
-function printEnv(ctx: CliContext, state: BackgroundState): void {
-  for (const name of ENGINE_NAMES) {
-    const value = state.env[ENGINE_ENV[name]];
-    if (value !== undefined) ctx.out.write(`${ENGINE_ENV[name]}=${value}\n`);
+function printEnv(ctx: CliContext, state: BackgroundState, names: typeof ENGINE_NAMES, env: typeof ENGINE_ENV): void {
+  for (const name of names) {
+    const value = state.env[env[name]];
+    if (value !== undefined) ctx.out.write(`${env[name]}=${value}\n`);
   }
 }

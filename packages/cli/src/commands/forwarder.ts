@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { runForwarder, type ForwarderFlags } from '@tributary/forwarder';
+import type { ForwarderFlags } from '@tributary/forwarder';
 import type { CliContext } from '../context.js';
 
 /** `tributary forwarder`: the node agent that ships container logs to logs.<namespace>. */
@@ -20,6 +20,7 @@ export function forwarderCommand(ctx: CliContext): Command {
     .option('--shutdown-timeout-ms <ms>', 'on SIGTERM, how long to go on sending before persisting the rest to the spool (default 10000)')
     .option('--metrics-port <port>', 'port of /healthz, /readyz and /metrics (0 picks a free one)', '9091')
     .action(async (flags: ForwarderFlags) => {
+      const { runForwarder } = await import('@tributary/forwarder');
       const code = await runForwarder(ctx.env, flags);
       process.exitCode = code;
       // Stopped, and what wasn't sent is spooled: a connect to an unreachable broker that

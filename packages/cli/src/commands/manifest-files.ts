@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { checkManifests, formatManifestError, ManifestValidator, type CheckedPipeline } from '@tributary/pipeline';
+import type { CheckedPipeline } from '@tributary/pipeline';
 import type { CliContext } from '../context.js';
 
 /** Exit codes shared by the manifest commands. */
@@ -16,7 +16,8 @@ export interface CheckedFiles {
  * `file:line:col  path: reason`. Undefined when a file can't be read (a usage error,
  * already reported).
  */
-export function checkFiles(ctx: CliContext, files: readonly string[]): CheckedFiles | undefined {
+export async function checkFiles(ctx: CliContext, files: readonly string[]): Promise<CheckedFiles | undefined> {
+  const { checkManifests, formatManifestError, ManifestValidator } = await import('@tributary/pipeline');
   const validator = new ManifestValidator();
   const pipelines: Array<CheckedPipeline & { file: string }> = [];
   let rejected = false;

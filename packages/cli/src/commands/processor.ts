@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { runProcessor, type ProcessorFlags } from '@tributary/processor';
+import type { ProcessorFlags } from '@tributary/processor';
 import type { CliContext } from '../context.js';
 
 /** `tributary processor`: one member of the group that runs tenants' pipelines into Elasticsearch. */
@@ -20,6 +20,7 @@ export function processorCommand(ctx: CliContext): Command {
     .option('--batch-time-budget-ms <ms>', "time one partition's batch may take before the rest waits for the next fetch (default 250)")
     .option('--shutdown-timeout-ms <ms>', 'on SIGTERM, how long work in flight may finish before it is left uncommitted (default 10000)')
     .action(async (flags: ProcessorFlags) => {
+      const { runProcessor } = await import('@tributary/processor');
       process.exitCode = await runProcessor(ctx.env, flags);
     });
 }

@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { runPipelineTests } from '@tributary/pipeline';
 import type { CliContext } from '../context.js';
 import { checkFiles, EXIT, pipelineName } from './manifest-files.js';
 
@@ -11,8 +10,9 @@ export function testCommand(ctx: CliContext): Command {
   return new Command('test')
     .description("run the tests in LoggingPipeline manifests (spec.tests) and show expected vs actual for each failing case")
     .requiredOption('-f, --file <path...>', 'manifest files; - reads standard input')
-    .action((flags: { file: string[] }) => {
-      const checked = checkFiles(ctx, flags.file);
+    .action(async (flags: { file: string[] }) => {
+      const { runPipelineTests } = await import('@tributary/pipeline');
+      const checked = await checkFiles(ctx, flags.file);
       if (!checked) return void (process.exitCode = EXIT.usage);
       let failed = 0;
       let passed = 0;

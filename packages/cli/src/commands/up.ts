@@ -2,11 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { ControlPlane } from '@tributary/control-plane';
-import { createKafka } from '@tributary/kafka';
-import { Processor } from '@tributary/processor';
 import { DemoProducer } from './demo-producer.js';
-import { runInForeground, type BackgroundState } from '@tributary/testkit';
+import type { BackgroundState } from '@tributary/testkit';
 import type { CliContext } from '../context.js';
 import { engineOptions, withEngineFlags, type EngineFlags } from './engine-flags.js';
 
@@ -29,13 +26,15 @@ export function upCommand(ctx: CliContext): Command {
     .option('--port <port>', 'control plane port (0 picks a free one)', '8080')
     .action(async (flags: EngineFlags & { port: string }) => {
       let services: Services | undefined;
+      const { runInForeground } = await import('@tributary/testkit');
       await runInForeground({
         stateDir: flags.stateDir,
-        engines: engineOptions(flags, ctx.env),
+        engines: await engineOptions(flags, ctx.env),
         logger: ctx.logger,
         startServices: async (state) => {
           // The control plane needs both; with either turned off, only engines run.
           if (!state.env['KAFKA_BROKERS'] || !state.env['ELASTICSEARCH_URL']) return async () => undefined;
+          const [{ ControlPlane }, { Processor }, { createKafka }] = await Promise.all([import('@tributary/control-plane'), import('@tributary/processor'), import('@tributary/kafka')]);
           const adminToken = ctx.env['TRIBUTARY_ADMIN_TOKEN'] ?? randomBytes(18).toString('base64url');
           const controlPlane = new ControlPlane({
             brokers: (state.env['KAFKA_BROKERS'] ?? '').split(','),

@@ -10,8 +10,8 @@ export function validateCommand(ctx: CliContext): Command {
   return new Command('validate')
     .description('check LoggingPipeline manifests (schema and compile; YAML or JSON, several documents per file) without contacting anything')
     .requiredOption('-f, --file <path...>', 'manifest files; - reads standard input')
-    .action((flags: { file: string[] }) => {
-      const checked = checkFiles(ctx, flags.file);
+    .action(async (flags: { file: string[] }) => {
+      const checked = await checkFiles(ctx, flags.file);
       if (!checked) return void (process.exitCode = EXIT.usage);
       for (const p of checked.pipelines) ctx.out.write(`valid  ${pipelineName(p)}  (${p.file})\n`);
       process.exitCode = checked.rejected ? EXIT.rejected : EXIT.ok;

@@ -32,7 +32,7 @@ import { lineRecord, type SourceFile } from '@tributary/forwarder';
 // Imported for its side effect too: it registers the LZ4 codec the services ship.
 import { tenantTopics } from '@tributary/kafka';
 import { tenantNames } from '@tributary/tenant';
-import { prng } from './prng.js';
+import { prng } from '@tributary/testkit';
 
 // Not every kafkajs export is visible to ESM's static analysis of CommonJS: read them off the module.
 const { CompressionCodecs, CompressionTypes, Partitioners } = kafkajs;

@@ -22,9 +22,8 @@ import { bulkWrite, createElasticsearch, type BulkItem } from '@tributary/elasti
 import { decodeEnvelope, encodeEnvelope, fileEnvelopeId, type Envelope } from '@tributary/envelope';
 import { createKafka, ensureTopics, tenantTopics } from '@tributary/kafka';
 import { checkManifests, serializeDocument, type PipelineProgram } from '@tributary/pipeline';
-import { startEngines, type EngineInfo } from '@tributary/testkit';
+import { prng, startEngines, type EngineInfo } from '@tributary/testkit';
 import { benchManifest } from './manifest.js';
-import { prng } from './prng.js';
 
 // Not every kafkajs export is visible to ESM's static analysis of CommonJS: read it off the module.
 const { CompressionTypes } = kafkajs;

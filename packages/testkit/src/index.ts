@@ -18,3 +18,4 @@ export { startInBackground, readBackgroundState, stopBackground, runInForeground
 export type { BackgroundState } from './background.js';
 export { assertLifecycle } from './lifecycle.js';
 export type { Lifecycle } from './lifecycle.js';
+export { prng } from './prng.js';

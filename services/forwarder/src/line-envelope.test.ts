@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LineAssembler, parseLine, type LogFormat } from '@tributary/container-log';
+import { prng } from '@tributary/testkit';
 import { decodeEnvelope, fileEnvelopeIdPrefix, fileEnvelopeIds } from '@tributary/envelope';
 import { fileIdentityKey, fileJsonParts, lineValue, ValueBlocks, type SourceFile } from './envelope.js';
 import { LineEnvelopeWriter } from './line-envelope.js';
@@ -39,18 +40,6 @@ function fast(w: LineEnvelopeWriter, format: LogFormat, line: Buffer, offset: nu
   return format === 'cri' ? w.cri(data, begin, begin + line.length, offset, idPrefix) : w.docker(data, begin, begin + line.length, offset, idPrefix);
 }
 
-/** A small deterministic generator, so a failure can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Text as Go's encoding/json writes it (docker's json-file): <, >, & and U+2028/9 escaped too, lowercase hex. */
 function goString(text: string): string {
   let out = '"';
@@ -80,7 +69,7 @@ function content(next: () => number, length: number, raw: boolean): Buffer {
 }
 
 test('a CRI line written from its bytes is byte for byte what the general path writes, or left to it', () => {
-  const next = random(1);
+  const next = prng(1);
   const w = writer();
   let written = 0;
   for (let n = 0; n < 5000; n++) {
@@ -99,7 +88,7 @@ test('a CRI line written from its bytes is byte for byte what the general path w
 });
 
 test('a docker json-file line written from its bytes is byte for byte what the general path writes, or left to it', () => {
-  const next = random(2);
+  const next = prng(2);
   const w = writer();
   let written = 0;
   for (let n = 0; n < 5000; n++) {

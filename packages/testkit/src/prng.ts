@@ -1,4 +1,4 @@
-/** mulberry32: a seeded generator in [0, 1), so a benchmark's input is the same on every run and runs compare. */
+/** mulberry32: a seeded generator in [0, 1), so a benchmark's or a property test's input is the same on every run (a failure can be replayed, runs compare). */
 export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {

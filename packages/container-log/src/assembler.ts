@@ -40,7 +40,8 @@ interface Pending {
  * Joins the chunks the runtime split a line into (CRI `P`…`F`; docker entries without a
  * trailing newline), per stream, so interleaved stdout and stderr never mix. A line longer
  * than `maxLineBytes` is emitted in pieces as it grows (never dropped, never held whole),
- * cut on UTF-8 boundaries.
+ * cut on UTF-8 boundaries. Chunks it holds on to are copied, so a caller may read the next
+ * chunks into the buffer the last ones viewed.
  */
 export class LineAssembler {
   private readonly pending = new Map<Stream, Pending>();
@@ -71,7 +72,8 @@ export class LineAssembler {
       state = { time: chunk.time, offset, chunks: [], bytes: 0, count: 0, part: 0 };
       this.pending.set(chunk.stream, state);
     }
-    state.chunks.push(chunk.content);
+    // A copy: the chunk may view a read buffer its caller uses again for the next read.
+    state.chunks.push(Buffer.from(chunk.content));
     state.bytes += chunk.content.length;
     state.count++;
     while (state.bytes > this.maxLineBytes) out.push(this.piece(chunk.stream, state));

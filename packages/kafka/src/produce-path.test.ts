@@ -86,3 +86,24 @@ test('grouping by partition: the same groups, in the same order, as kafkajs', ()
   assert.deepEqual(Object.keys(ours), ['0', '1', '2', '3', '4', '5']);
   assert.deepEqual(groupMessagesPerPartition({ topic: 't', partitionMetadata: [], messages, partitioner }), {});
 });
+
+test('requests encoded at once, their records in buffers used again, each write the bytes kafkajs writes', async () => {
+  const lean = require(requestPath) as (args: ProduceRequestArgs) => ProduceRequest;
+  const original = kafkajsOwn<(args: ProduceRequestArgs) => ProduceRequest>(requestPath);
+  // LZ4 compresses on libuv's pool: the encodes interleave, and a buffer handed back too early would show.
+  const args = Array.from({ length: 12 }, (_, r): ProduceRequestArgs => ({
+    acks: -1,
+    timeout: 30_000,
+    compression: r % 3 === 0 ? CompressionTypes.None : CompressionTypes.LZ4,
+    topicData: [{ topic: 'logs.payments', partitions: [0, 1, 2].map((partition) => ({ partition, messages: Array.from({ length: 300 + r * 97 }, (_, i) => ({ key: Buffer.from(`pod-${partition}/web`), value: Buffer.from(`{"round":${r},"partition":${partition},"line":${i},"pad":"${'x'.repeat((i * 7) % 900)}"}`) })) })) }],
+  }));
+  const now = Date.now;
+  Date.now = () => 1_764_064_800_123;
+  try {
+    const ours = await Promise.all(args.map(async (a) => (await lean(a).encode()).buffer));
+    const theirs = await Promise.all(args.map(async (a) => (await original(a).encode()).buffer));
+    for (let r = 0; r < args.length; r++) assert.ok((ours[r] as Buffer).equals(theirs[r] as Buffer), `request ${r}`);
+  } finally {
+    Date.now = now;
+  }
+});

@@ -59,6 +59,30 @@ export interface FileIdentity {
   readonly fingerprint: string;
 }
 
+/**
+ * Blocks that reads land in, used again from one read to the next instead of allocated per
+ * read: off the heap, each new block counted as external memory, and that pressure made
+ * collections. One instance for every reader of a forwarder (the files are read one at a
+ * time; a set per reader would hold a MiB for each of a node's files). With it, the lines a
+ * read returns are valid only until the next read of any reader sharing it: the caller
+ * turns them into records (or copies what it keeps) before reading on.
+ */
+export class ReadBuffers {
+  private readonly blocks: Buffer[] = [];
+
+  /** The `index`th block of a read, at least `size` bytes. */
+  block(index: number, size: number): Buffer {
+    const kept = this.blocks[index];
+    if (kept && kept.length >= size) return kept;
+    const block = Buffer.allocUnsafeSlow(size);
+    // An unfinished line carried over can make a block far larger: that one isn't kept.
+    if (size <= KEPT_BLOCK_BYTES) this.blocks[index] = block;
+    return block;
+  }
+}
+
+const KEPT_BLOCK_BYTES = 1024 * 1024;
+
 /** The longest first line the fingerprint hashes, bytes. */
 const FINGERPRINT_BYTES = 4096;
 
@@ -80,6 +104,8 @@ export class FileReader {
     readonly path: string,
     offset = 0,
     private readonly chunkBytes = 256 * 1024,
+    /** Where reads land; without, each read allocates its blocks (and its lines stay valid). */
+    private readonly buffers?: ReadBuffers,
   ) {
     this.position = offset;
   }
@@ -144,11 +170,12 @@ export class FileReader {
     const runs: LineRun[] = [];
     let budget = maxBytes;
     let atEnd = false;
-    while (budget > 0) {
+    for (let index = 0; budget > 0; index++) {
       // The unfinished line carried over goes first in the block, and the read lands after it:
       // no copy of the whole block to join them.
       const carried = this.carry.length;
-      const buffer = Buffer.allocUnsafe(carried + Math.min(this.chunkBytes, budget));
+      const size = carried + Math.min(this.chunkBytes, budget);
+      const buffer = this.buffers ? this.buffers.block(index, size).subarray(0, size) : Buffer.allocUnsafe(size);
       const { bytesRead } = await handle.read(buffer, carried, buffer.length - carried, this.position);
       if (bytesRead === 0) {
         atEnd = true;

@@ -4,6 +4,8 @@ import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeEnvelope } from '@tributary/envelope';
+import { ValueBlocks } from './envelope.js';
+import { ReadBuffers } from './file-reader.js';
 import { FileTail } from './file-tail.js';
 
 const container = { namespace: 'payments', pod: 'api-0', podUid: '6f1c0001', container: 'api' };
@@ -40,7 +42,7 @@ test('a file is followed: split lines joined, the checkpoint held before an unfi
   const again = new FileTail({ node: 'n', path, container, offset: first.checkpoint });
   const replay = await again.poll();
   assert.deepEqual(await messages(replay), ['two!']);
-  assert.deepEqual(replay.records.map((r) => r.key), ['6f1c0001/api']);
+  assert.deepEqual(replay.records.map((r) => r.key.toString()), ['6f1c0001/api']);
   const ids = async (batch: { records: Array<{ value: Buffer }> }): Promise<string[]> => Promise.all(batch.records.map(async (r) => ((await decodeEnvelope(r.value)) as { envelope: { id: string } }).envelope.id));
   assert.deepEqual(await ids(replay), await ids(third));
   await again.close();
@@ -68,5 +70,26 @@ test('docker json-file is detected and its 16 KiB pieces joined', async () => {
   const tail = new FileTail({ node: 'n', path, container });
   assert.deepEqual(await messages(await tail.poll()), [long]);
   await tail.close();
+  rmSync(dir, { recursive: true });
+});
+
+test('files sharing read buffers: a split line waiting for its end keeps its first part while other files are read into the same buffer', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tail-'));
+  const reads = new ReadBuffers();
+  const values = new ValueBlocks();
+  const paths = ['a.log', 'b.log'].map((name) => join(dir, name));
+  writeFileSync(paths[0]!, '2026-11-25T10:00:00Z stdout P first half of a / \n');
+  writeFileSync(paths[1]!, `{"log":"docker half of b / ","stream":"stderr","time":"2026-11-25T10:00:00Z"}\n`);
+  const tails = paths.map((path) => new FileTail({ node: 'n', path, container, reads, values }));
+  for (const tail of tails) assert.deepEqual(await messages(await tail.poll()), [], 'waiting for the rest');
+  // Each poll lands in the same block, over what the other file's pending chunk was read from.
+  appendFileSync(paths[0]!, `2026-11-25T10:00:01Z stdout F ${'overwrite '.repeat(20)}\n`);
+  appendFileSync(paths[1]!, `{"log":"${'x'.repeat(200)}\\n","stream":"stdout","time":"2026-11-25T10:00:01Z"}\n`);
+  assert.deepEqual(await messages(await tails[0]!.poll()), [`first half of a / ${'overwrite '.repeat(20)}`]);
+  assert.deepEqual(await messages(await tails[1]!.poll()), ['x'.repeat(200)], 'stdout is whole; stderr still waits');
+  appendFileSync(paths[1]!, `{"log":"second half of b\\n","stream":"stderr","time":"2026-11-25T10:00:02Z"}\n`);
+  await tails[0]!.poll();
+  assert.deepEqual(await messages(await tails[1]!.poll()), ['docker half of b / second half of b']);
+  for (const tail of tails) await tail.close();
   rmSync(dir, { recursive: true });
 });

@@ -2,7 +2,7 @@ import { detectFormat, LineAssembler, parseLine, type AssembledLine, type Contai
 import { fileEnvelopeIdPrefix, fileEnvelopeIds } from '@tributary/envelope';
 import { LOG_RECORD_MAX_BYTES } from '@tributary/kafka';
 import { fileIdentityKey, fileJsonParts, lineValue, ValueBlocks, type FileJsonParts, type SourceFile } from './envelope.js';
-import { FileReader, type Truncation } from './file-reader.js';
+import { FileReader, type ReadBuffers, type Truncation } from './file-reader.js';
 import { LineEnvelopeWriter } from './line-envelope.js';
 
 /** Longer lines are shipped in pieces of this many bytes unless --max-line-bytes says otherwise. */
@@ -10,7 +10,8 @@ export const DEFAULT_MAX_LINE_BYTES = 512 * 1024;
 
 /** A record to produce: a kafkajs message as it is. */
 export interface TailRecord {
-  readonly key: string;
+  /** `<pod uid>/<container>` in UTF-8, one buffer shared by the file's records (no string to encode per record). */
+  readonly key: Buffer;
   readonly value: Buffer;
 }
 
@@ -57,6 +58,8 @@ export interface FileTailOptions {
    * file would hold a MiB for each of a node's hundreds of files); blocks of its own without.
    */
   readonly values?: ValueBlocks;
+  /** Where reads land, one instance for every file of a forwarder (see `ReadBuffers`); blocks per read without. */
+  readonly reads?: ReadBuffers;
 }
 
 /**
@@ -71,6 +74,7 @@ export class FileTail {
   private truncations: number;
   private json: FileJsonParts | undefined;
   private writer: LineEnvelopeWriter | undefined;
+  private key: Buffer | undefined;
   private readonly values: ValueBlocks;
   private readonly maxLineBytes: number;
   private readonly maxRecordBytes = LOG_RECORD_MAX_BYTES;
@@ -78,7 +82,7 @@ export class FileTail {
   private ids: { readonly identity: string; readonly of: (offset: number) => string; readonly prefix: Buffer } | undefined;
 
   constructor(private readonly options: FileTailOptions) {
-    this.reader = new FileReader(options.path, options.offset ?? 0);
+    this.reader = new FileReader(options.path, options.offset ?? 0, undefined, options.reads);
     // Half a Kafka record: a piece's envelope fits in one whatever the line holds, mostly.
     this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     this.assembler = new LineAssembler({ maxLineBytes: this.maxLineBytes });
@@ -109,7 +113,7 @@ export class FileTail {
     if (read.truncated) this.records(this.assembler.flush(), source, records, counts);
     const writer = this.writer as LineEnvelopeWriter;
     const idPrefix = (this.ids as { prefix: Buffer }).prefix;
-    const key = (source.json as FileJsonParts).key;
+    const key = this.key as Buffer;
     const lines: AssembledLine[] = [];
     let unparsable = 0;
     let bytesRead = 0;
@@ -157,8 +161,8 @@ export class FileTail {
   /** The records of lines that went through the assembler, counted. */
   private records(lines: readonly AssembledLine[], source: SourceFile, records: TailRecord[], counts: LineCounts): void {
     for (const line of lines) {
-      const { key, value, truncated } = lineValue(line, source, this.maxRecordBytes, this.values);
-      records.push({ key, value });
+      const { value, truncated } = lineValue(line, source, this.maxRecordBytes, this.values);
+      records.push({ key: this.key as Buffer, value });
       if (line.chunks > 1) counts.partial++;
       if (line.part > 0 || !line.last) counts.oversized++;
       if (line.invalidBytes > 0) counts.invalidUtf8++;
@@ -174,6 +178,7 @@ export class FileTail {
     const { node, path, container } = this.options;
     if (!this.json) {
       this.json = fileJsonParts({ node, path, container });
+      this.key = Buffer.from(this.json.key);
       this.writer = new LineEnvelopeWriter(this.json, this.values, this.maxLineBytes, this.maxRecordBytes);
     }
     const identity = await this.reader.fileIdentity();

@@ -9,7 +9,7 @@ import { createHealthServer, type Readiness } from '@tributary/service';
 import { CompressionTypes, createKafka, leanProducePath, Partitioners, PRODUCE_REQUEST_MAX_BYTES } from '@tributary/kafka';
 import { tenantNames } from '@tributary/tenant';
 import { discoverLogFiles, type LogFilter } from './discovery.js';
-import { FileReader } from './file-reader.js';
+import { FileReader, ReadBuffers } from './file-reader.js';
 import { ValueBlocks } from './envelope.js';
 import { FileTail, type LineCounts, type TailBatch } from './file-tail.js';
 import { ForwarderMetrics } from './metrics.js';
@@ -135,6 +135,8 @@ export class Forwarder {
   private readonly counters = new ForwarderMetrics();
   /** Every file's record values, side by side: a block is freed once Kafka or the spool has all of its records. */
   private readonly values = new ValueBlocks();
+  /** Every file's reads land here: files are polled one at a time, and a poll's lines are records before the next. */
+  private readonly reads = new ReadBuffers();
   private http: FastifyInstance | undefined;
   private url: string | undefined;
   private ready = false;
@@ -609,6 +611,7 @@ export class Forwarder {
         offset,
         truncations: saved?.truncations ?? 0,
         values: this.values,
+        reads: this.reads,
         ...(saved?.truncatedFrom ? { truncatedFrom: saved.truncatedFrom } : {}),
         ...(this.options.maxLineBytes === undefined ? {} : { maxLineBytes: this.options.maxLineBytes }),
       });
@@ -700,11 +703,13 @@ export class Forwarder {
  */
 const cachedPartitioner: ICustomPartitioner = () => {
   const partition = Partitioners.DefaultPartitioner();
-  // Per topic (and its partition count) a map of key → partition: no string built per message to look it up.
-  const cache = new Map<string, { partitions: number; byKey: Map<string, number> }>();
+  // Per topic (and its partition count) a map of key → partition: no string built per message
+  // to look it up. A key is a string (read back from the spool) or the one buffer a followed
+  // file gives all its records (FileTail): looked up by identity, so hashed once per file.
+  const cache = new Map<string, { partitions: number; byKey: Map<string | Buffer, number> }>();
   return (args) => {
     const key = args.message.key;
-    if (typeof key !== 'string') return partition(args);
+    if (typeof key !== 'string' && !Buffer.isBuffer(key)) return partition(args);
     let topic = cache.get(args.topic);
     if (!topic || topic.partitions !== args.partitionMetadata.length) {
       if (cache.size > 10_000) cache.clear();

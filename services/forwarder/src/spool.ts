@@ -4,7 +4,8 @@ import { crc32 } from 'node:zlib';
 
 /** One record as Kafka will get it. */
 export interface SpoolRecord {
-  readonly key: string;
+  /** UTF-8 (read back as a string). */
+  readonly key: string | Buffer;
   readonly value: Buffer;
 }
 
@@ -326,7 +327,7 @@ function segmentPath(dir: string, seq: number): string {
 }
 
 function frame(record: SpoolRecord, at: number): Buffer {
-  const key = Buffer.from(record.key);
+  const key = typeof record.key === 'string' ? Buffer.from(record.key) : record.key;
   const bodyLength = BODY_HEADER + key.length + record.value.length;
   const out = Buffer.allocUnsafe(FRAME_HEADER + bodyLength);
   out.writeUInt32BE(bodyLength, 0);

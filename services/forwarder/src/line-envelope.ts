@@ -56,21 +56,12 @@ export class LineEnvelopeWriter {
     const source = this.sourceView(line);
     const target = this.blockView(block);
     for (let i = start; i < n; ) {
-      // Four bytes at a time up to the first that needs an escape or a look, then that one.
-      if (i + 4 <= n) {
-        const word = source.getInt32(i, true);
-        const special = specialBytes(word);
-        // All four written, and kept as far as they are plain: the room is there (six per byte).
-        target.setInt32(at, word, true);
-        if (special === 0) {
-          i += 4;
-          at += 4;
-          continue;
-        }
-        const plainBytes = firstFlagged(special);
-        i += plainBytes;
-        at += plainBytes;
-      }
+      // The plain bytes as they are, then the one that needs an escape or a look. The room is
+      // there for copyPlain's whole words: six bytes for every byte of the line.
+      const plain = copyPlain(source, i, n, target, at);
+      i += plain;
+      at += plain;
+      if (i >= n) break;
       const c = line[i] as number;
       if (c >= 0x20 && c < 0x80) {
         if (c === QUOTE || c === BACKSLASH) block[at++] = BACKSLASH;
@@ -129,20 +120,11 @@ export class LineEnvelopeWriter {
     const target = this.blockView(block);
     let i = logStart;
     while (i < logEnd) {
-      if (i + 4 <= logEnd) {
-        const word = source.getInt32(i, true);
-        const special = specialBytes(word);
-        // Escapes only shrink, so the room for the escaped text has these four bytes too.
-        target.setInt32(at, word, true);
-        if (special === 0) {
-          i += 4;
-          at += 4;
-          continue;
-        }
-        const plainBytes = firstFlagged(special);
-        i += plainBytes;
-        at += plainBytes;
-      }
+      // Escapes only shrink, so the room for the escaped text has copyPlain's whole words too.
+      const plain = copyPlain(source, i, logEnd, target, at);
+      i += plain;
+      at += plain;
+      if (i >= logEnd) break;
       const c = line[i] as number;
       if (c >= 0x20 && c < 0x80 && c !== BACKSLASH) {
         if (c === QUOTE) return undefined; // the string ends before it should
@@ -259,6 +241,23 @@ function specialBytes(word: number): number {
   const quote = word ^ 0x22222222;
   const backslash = word ^ 0x5c5c5c5c;
   return (word | ((word - 0x20202020) & ~word) | ((quote - 0x01010101) & ~quote) | ((backslash - 0x01010101) & ~backslash)) & 0x80808080;
+}
+
+/**
+ * Copies the bytes from `i` that need no escape or look to `at`, four at a time, up to the
+ * first that does (or the last three, left to the caller); how many. Whole words are written,
+ * so the target must have room for four bytes more than it keeps.
+ */
+function copyPlain(source: DataView, i: number, end: number, target: DataView, at: number): number {
+  let copied = 0;
+  while (i + copied + 4 <= end) {
+    const word = source.getInt32(i + copied, true);
+    target.setInt32(at + copied, word, true);
+    const special = specialBytes(word);
+    if (special !== 0) return copied + firstFlagged(special);
+    copied += 4;
+  }
+  return copied;
 }
 
 /** How many bytes come before the lowest flagged one in `specialBytes`' answer. */

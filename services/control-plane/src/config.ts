@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { parseBrokers } from '@tributary/kafka';
+import { AddressPolicy } from '@tributary/notify';
 import { parseTenant } from '@tributary/tenant';
 import { parseTokenList, type TokenConfig } from './auth.js';
 import type { ControlPlaneOptions } from './service.js';
@@ -18,7 +19,9 @@ export class ControlPlaneConfigError extends Error {
  * Reads the control plane's configuration from the environment and flags:
  * KAFKA_BROKERS, ELASTICSEARCH_URL, TRIBUTARY_ADMIN_TOKEN, TRIBUTARY_TOKENS
  * (`tenant=token,…`) and/or TRIBUTARY_TOKENS_FILE (YAML `tenants: { payments: [token] }`),
- * TRIBUTARY_TOPIC_PARTITIONS (default 3), TRIBUTARY_TOPIC_RETENTION_HOURS (default 168).
+ * TRIBUTARY_TOPIC_PARTITIONS (default 3), TRIBUTARY_TOPIC_RETENTION_HOURS (default 168),
+ * TRIBUTARY_NOTIFY_ALLOW (addresses and CIDR networks inside the cluster that dead-letter
+ * webhooks may point at, comma-separated; default none).
  */
 export function controlPlaneConfig(env: NodeJS.ProcessEnv, flags: { port?: string; host?: string }): Omit<ControlPlaneOptions, 'logger'> {
   const need = (name: string): string => {
@@ -35,7 +38,13 @@ export function controlPlaneConfig(env: NodeJS.ProcessEnv, flags: { port?: strin
   const retentionHours = Number(env['TRIBUTARY_TOPIC_RETENTION_HOURS'] ?? 168);
   if (!Number.isInteger(partitions) || partitions < 1) throw new ControlPlaneConfigError('TRIBUTARY_TOPIC_PARTITIONS must be a positive integer');
   if (!(retentionHours > 0)) throw new ControlPlaneConfigError('TRIBUTARY_TOPIC_RETENTION_HOURS must be positive');
-  return { brokers, elasticsearchUrl, port, host: flags.host ?? '0.0.0.0', tokens, topics: { partitions, retentionMs: retentionHours * 3_600_000 } };
+  let notify: AddressPolicy;
+  try {
+    notify = AddressPolicy.fromSetting(env['TRIBUTARY_NOTIFY_ALLOW']);
+  } catch (err) {
+    throw new ControlPlaneConfigError(`TRIBUTARY_NOTIFY_ALLOW: ${(err as Error).message}`);
+  }
+  return { brokers, elasticsearchUrl, port, host: flags.host ?? '0.0.0.0', tokens, topics: { partitions, retentionMs: retentionHours * 3_600_000 }, notifyAllow: notify.allow };
 }
 
 function tokenConfig(env: NodeJS.ProcessEnv): TokenConfig {

@@ -4,16 +4,21 @@ import type { Admin } from 'kafkajs';
 import { clusterHealth } from '@tributary/elasticsearch';
 import { ensureTopics, tenantTopics, type TenantTopicOptions } from '@tributary/kafka';
 import { serializeDocument, type CheckedPipeline, type ManifestError } from '@tributary/pipeline';
+import { checkWebhookUrl, type AddressPolicy } from '@tributary/notify';
 import { tenantNames } from '@tributary/tenant';
 
 export interface DestinationOptions {
   readonly elasticsearch: Client;
   readonly admin: Admin;
   readonly topics: TenantTopicOptions;
+  /** Which addresses dead-letter webhooks may point at. */
+  readonly notify: AddressPolicy;
 }
 
 /**
- * The checks that need the real destinations: Elasticsearch answers; the documents the
+ * The checks that need the real destinations: every dead-letter webhook points outside the
+ * cluster and the node (or where the platform's allowlist admits; no request is made to
+ * it, only its name resolved); Elasticsearch answers; the documents the
  * manifest's tests produce are accepted by the index they go to (written to a scratch
  * index carrying the real index's mappings, then deleted, so a mapping conflict shows up
  * now rather than as dead letters later); the tenant's topics exist.
@@ -23,6 +28,8 @@ export function destinationChecker(options: DestinationOptions): (pipeline: Chec
     const tenant = pipeline.loaded.manifest.metadata.namespace;
     const at = (segments: Array<string | number>) => pipeline.loaded.locate(segments) ?? {};
     const output = pipeline.loaded.manifest.spec.output ? ['spec', 'output', 'elasticsearch', 'index'] : ['metadata', 'name'];
+    const webhookErrors = await webhookUrlErrors(pipeline, options.notify);
+    if (webhookErrors.length > 0) return webhookErrors;
     try {
       await clusterHealth(options.elasticsearch, 5000);
     } catch (err) {
@@ -36,6 +43,18 @@ export function destinationChecker(options: DestinationOptions): (pipeline: Chec
     }
     return errors;
   };
+}
+
+async function webhookUrlErrors(pipeline: CheckedPipeline, policy: AddressPolicy): Promise<ManifestError[]> {
+  const notify = pipeline.loaded.manifest.spec.deadLetter?.notify ?? [];
+  const checked = await Promise.all(notify.map((n) => checkWebhookUrl(n.webhook.url, policy)));
+  const errors: ManifestError[] = [];
+  checked.forEach((result, i) => {
+    if (result.ok) return;
+    const segments = ['spec', 'deadLetter', 'notify', i, 'webhook', 'url'];
+    errors.push({ ...(pipeline.loaded.locate(segments) ?? {}), path: `spec.deadLetter.notify[${i}].webhook.url`, reason: `notifications can't be sent there: ${result.reason}` });
+  });
+  return errors;
 }
 
 async function checkTestDocuments(es: Client, pipeline: CheckedPipeline, tenant: string): Promise<ManifestError[]> {

@@ -7,6 +7,7 @@ import { CompactedTopicView, createKafka, ensureTopics, platformTopics, PIPELINE
 import { ManifestValidator, PipelineRegistry } from '@tributary/pipeline';
 import type { ApplyDeps } from './apply.js';
 import { TokenAuthenticator, type TokenConfig } from './auth.js';
+import { AddressPolicy } from '@tributary/notify';
 import { destinationChecker } from './destination.js';
 import { ControlPlaneMetrics } from './metrics.js';
 import { registerRoutes } from './routes.js';
@@ -21,6 +22,11 @@ export interface ControlPlaneOptions {
   readonly tokens: TokenConfig;
   /** Partitions and retention of the topics created for a tenant on its first apply. */
   readonly topics: TenantTopicOptions;
+  /**
+   * Addresses and CIDR networks dead-letter webhooks may point at although they are inside
+   * (loopback, private, link-local): an in-cluster receiver, or loopback in tests. Default none.
+   */
+  readonly notifyAllow?: readonly string[];
   readonly logger: Logger;
 }
 
@@ -80,7 +86,7 @@ export class ControlPlane {
       registry: this.registry,
       statuses: this.statuses,
       validator: new ManifestValidator(),
-      checkDestination: destinationChecker({ elasticsearch: this.elasticsearch, admin: this.admin, topics: this.options.topics }),
+      checkDestination: destinationChecker({ elasticsearch: this.elasticsearch, admin: this.admin, topics: this.options.topics, notify: new AddressPolicy(this.options.notifyAllow ?? []) }),
       publishPipeline: (key, value) => this.publish(PIPELINES_TOPIC, key, value),
       publishStatus: async (key, status) => {
         const value = JSON.stringify(status);

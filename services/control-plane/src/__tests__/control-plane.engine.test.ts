@@ -1,6 +1,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { lookup } from 'node:dns/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { createElasticsearch } from '@tributary/elasticsearch';
@@ -17,8 +21,8 @@ const admin = 'admin-token-0123456789abcdef';
 const example = readFileSync(join(import.meta.dirname, '..', '..', '..', '..', 'packages', 'pipeline', 'examples', 'checkout-api.yaml'), 'utf8');
 const manifest = (edit: (text: string) => string = (t) => t): string => edit(example.replace('namespace: payments', `namespace: ${tenant}`));
 
-function controlPlane(): ControlPlane {
-  return new ControlPlane({
+function controlPlaneOptions(): ConstructorParameters<typeof ControlPlane>[0] {
+  return {
     brokers: engines.brokers,
     elasticsearchUrl: engines.elasticsearchUrl,
     port: 0,
@@ -26,7 +30,11 @@ function controlPlane(): ControlPlane {
     tokens: { tenants: { [tenant]: [tokens[tenant] as string], [other]: [tokens[other] as string] }, adminToken: admin },
     topics: { partitions: 2 },
     logger,
-  });
+  };
+}
+
+function controlPlane(): ControlPlane {
+  return new ControlPlane(controlPlaneOptions());
 }
 
 let service: ControlPlane;
@@ -210,4 +218,46 @@ test('delete writes a tombstone; metrics, health and the OpenAPI document are se
   // And over real HTTP, for good measure.
   const response = await fetch(`${service.address}/healthz`);
   assert.equal(response.status, 200);
+});
+
+test('dead-letter webhooks pointing inside (loopback, link-local, private, cloud metadata, a name resolving to loopback) are refused with their path, and never called; the allowlist admits', async () => {
+  let calls = 0;
+  const receiver = createServer((_req, res) => {
+    calls++;
+    res.end();
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const { port } = receiver.address() as AddressInfo;
+  const inside = [`http://127.0.0.1:${port}/hook`, 'http://169.254.169.254/latest/meta-data/', 'http://10.0.0.8/hook', 'https://192.168.1.20/hook', 'http://[fe80::1]/hook', `http://localhost:${port}/hook`];
+  // This machine's own name, through the system resolver (127.0.0.1 in /etc/hosts here).
+  const own = (await lookup(hostname(), { all: true }).catch(() => [])).some((a) => a.address.startsWith('127.')) ? [`http://${hostname()}:${port}/hook`] : [];
+  const withHooks = (urls: string[]): string =>
+    manifest((t) => t.replace('name: checkout-api', 'name: hooks').replace('      - webhook: { url: "https://hooks.example/payments" }', urls.map((u) => `      - webhook: { url: "${u}" }`).join('\n')));
+  try {
+    const refused = await put(withHooks([...inside, ...own, 'https://hooks.example/payments']), { name: 'hooks' });
+    assert.equal(refused.statusCode, 422, refused.body);
+    const errors = refused.json().errors as Array<{ path: string; reason: string; line?: number }>;
+    assert.deepEqual(errors.map((e) => e.path), [...inside, ...own].map((_, i) => `spec.deadLetter.notify[${i}].webhook.url`), 'each one, and not the outside one');
+    assert.match(errors[0]?.reason ?? '', /127\.0\.0\.1 is a loopback address/);
+    assert.match(errors[1]?.reason ?? '', /cloud metadata/);
+    assert.match(errors[2]?.reason ?? '', /private/);
+    assert.equal(typeof errors[0]?.line, 'number', 'with the line of the manifest');
+    if (own.length > 0) assert.match(errors[inside.length]?.reason ?? '', /resolves to 127\./);
+    assert.equal((await get(`/v1/tenants/${tenant}/pipelines/hooks`)).statusCode, 404, 'nothing applied');
+
+    // A platform that runs its receiver on loopback admits it.
+    const allowing = new ControlPlane({ ...controlPlaneOptions(), notifyAllow: ['127.0.0.1/32'] });
+    await allowing.start();
+    try {
+      const accepted = await allowing.http.inject({ method: 'PUT', url: `/v1/tenants/${tenant}/pipelines/hooks`, headers: { 'content-type': 'application/yaml', authorization: `Bearer ${tokens[tenant]}` }, payload: withHooks([`http://127.0.0.1:${port}/hook`, `http://localhost:${port}/hook`]) });
+      assert.equal(accepted.statusCode, 201, accepted.body);
+      const still = await allowing.http.inject({ method: 'PUT', url: `/v1/tenants/${tenant}/pipelines/hooks`, headers: { 'content-type': 'application/yaml', authorization: `Bearer ${tokens[tenant]}` }, payload: withHooks(['http://10.0.0.8/hook']) });
+      assert.equal(still.statusCode, 422, 'the allowlist admits what it names, nothing else');
+    } finally {
+      await allowing.stop();
+    }
+    assert.equal(calls, 0, 'an apply resolves names; it never calls a webhook');
+  } finally {
+    await new Promise((resolve) => receiver.close(resolve));
+  }
 });

@@ -1,0 +1,3 @@
+export { AddressPolicy, NotifyConfigError } from './address-policy.js';
+export { BlockedAddressError, checkWebhookUrl, guardedLookup } from './webhook-url.js';
+export type { UrlCheck, UrlCheckOptions } from './webhook-url.js';

@@ -7,7 +7,7 @@ export { formatManifestError, formatPath } from './manifest/errors.js';
 export type { ManifestError } from './manifest/errors.js';
 export { checkManifests } from './check.js';
 export type { CheckedPipeline, CheckResult } from './check.js';
-export { compilePipeline, choosePipeline, serializeDocument, MAX_DOCUMENT_BYTES } from './compile/pipeline.js';
+export { compilePipeline, choosePipeline, serializeDocument, textRedactor, MAX_DOCUMENT_BYTES } from './compile/pipeline.js';
 export type { PipelineProgram, PipelineInput, PipelineOutcome, CompileOptions } from './compile/pipeline.js';
 export { runPipelineTests } from './compile/tests.js';
 export type { TestResult, TestMismatch } from './compile/tests.js';

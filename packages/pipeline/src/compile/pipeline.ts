@@ -8,6 +8,7 @@ import { compileParseStep } from './parse/index.js';
 import { compileTenantRegex } from './regex.js';
 import { compileSelect, unreachableSelect, type StreamIdentity, type StreamMatcher } from './select.js';
 import { compileTransformStep } from './transform/index.js';
+import { compileTextRedaction } from './transform/redact.js';
 import { ErrorCollector, type CompileEnv, type CompiledStep, type Compiled, type FailureClass, type Fields } from './types.js';
 
 /** A record as the processor hands it over: the envelope's fields (DESIGN.md "Envelope"). */
@@ -49,6 +50,14 @@ interface Step {
 }
 
 const ENV: CompileEnv = { regex: compileTenantRegex };
+
+/**
+ * The manifest's redaction for text outside its fields: a dead letter's sample in an alert
+ * (see `compileTextRedaction`). A manifest without redact steps passes text through.
+ */
+export function textRedactor(manifest: LoggingPipeline): (text: string) => string {
+  return compileTextRedaction(manifest.spec.transform as Parameters<typeof compileTextRedaction>[0], ENV);
+}
 
 /** Compiles a schema-valid manifest into a program, or returns every compile error with its path. */
 export function compilePipeline(manifest: LoggingPipeline, options: CompileOptions = {}): Compiled<PipelineProgram> {

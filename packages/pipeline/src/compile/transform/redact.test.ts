@@ -4,7 +4,7 @@ import type { TransformStep } from '../../spec/steps.js';
 import { compileTenantRegex } from '../regex.js';
 import type { CompiledStep, CompileError, Fields } from '../types.js';
 import { compileTransformStep } from './index.js';
-import { masker } from './redact.js';
+import { compileTextRedaction, masker } from './redact.js';
 
 const env = { regex: compileTenantRegex };
 const at = ['spec', 'transform', 4];
@@ -83,4 +83,24 @@ test('redact compile errors', () => {
     [...at, 'redact', 'in', 0],
   ]);
   assert.match(errors[1]?.reason ?? '', /lookahead and lookbehind are not supported/);
+});
+
+test('text outside fields (a dead letter’s sample): patterns over all of it, named fields where it writes them as JSON members or key=value', () => {
+  const redactText = compileTextRedaction(
+    [{ set: { field: 'x', value: 'y' } } as never, { redact: { fields: ['password', 'user.api_key'], patterns: ['card', { regex: 'sk_live_[A-Za-z0-9]+' }], keepLast: 4 } }, { redact: { fields: ['token'] } }],
+    env,
+  );
+  // A broken JSON line, as the envelope carries it (its quotes escaped inside the message string).
+  const envelope = JSON.stringify({ message: '{"user":{"api_key":"AKIA1234567890","name":"zoë"},"password": "hunter22","card":"4111 1111 1111 1111","note":"sk_live_abcdef123456","trunc' });
+  const out = redactText(envelope);
+  assert.doesNotMatch(out, /AKIA1234567890|hunter22|4111 1111 1111 1111|sk_live_abcdef123456/);
+  assert.match(out, /\\"api_key\\":\\"\*+7890\\"/, 'escaped member masked, its last 4 kept as the step says');
+  assert.match(out, /\\"password\\": \\"\*+er22\\"/);
+  assert.match(out, /\\"name\\":\\"zoë\\"/, 'other members untouched');
+  assert.equal(JSON.parse(out).message.startsWith('{"user":{"api_key":"'), true, 'still the same JSON around the masks');
+  // Plain JSON, logfmt, and a step with the default mask.
+  assert.equal(redactText('{"password":"s3cret!","ok":1}'), '{"password":"***ret!","ok":1}');
+  assert.equal(redactText('level=error password=hunter2 token="abc def" msg=boom'), 'level=error password=***ter2 token=[REDACTED] msg=boom');
+  assert.equal(redactText('nothing to hide'), 'nothing to hide');
+  assert.equal(compileTextRedaction(undefined, env)('as it is'), 'as it is');
 });

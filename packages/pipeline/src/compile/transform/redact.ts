@@ -92,3 +92,42 @@ function countPoints(text: string, end: number): number {
   }
   return count;
 }
+
+/**
+ * A pipeline's redaction for text that never became fields: a dead letter's sample in an
+ * alert, the very lines a pipeline failed to parse. Every redact step's `patterns` run over
+ * the whole text, and every field a step names (its last segment: `user.password` →
+ * `password`) is masked where the text writes it as a JSON member (`"password": "…"`, also
+ * inside a JSON string, `\"password\":\"…\"`) or a key=value pair (`password=…`), since a
+ * broken line is often still mostly JSON or logfmt. Steps that don't compile are skipped
+ * (an accepted manifest's all do).
+ */
+export function compileTextRedaction(steps: ReadonlyArray<{ readonly redact?: RedactSpec | undefined }> | undefined, env: CompileEnv): (text: string) => string {
+  const passes: Detector[] = [];
+  (steps ?? []).forEach((step, i) => {
+    const spec = step.redact;
+    if (!spec) return;
+    const errors = new ErrorCollector();
+    const mask = masker(spec.replacement ?? '[REDACTED]', spec.keepLast);
+    if (spec.patterns) passes.push(...compileDetectors(spec.patterns, ['spec', 'transform', i, 'redact', 'patterns'], mask, env, errors));
+    for (const field of Array.isArray(spec.fields) ? spec.fields : []) {
+      const key = typeof field === 'string' ? field.split('.').pop() : undefined;
+      if (!key) continue;
+      const name = key.replace(/[^A-Za-z0-9_-]/g, (c) => `\\x{${c.codePointAt(0)!.toString(16)}}`);
+      // JSON member (its quotes escaped or not), or key=value up to the next space.
+      const re = errors.take(env.regex(`(\\\\?"${name}\\\\?"\\s*:\\s*\\\\?")((?:[^"\\\\]|\\\\[^"])*)(\\\\?")|(\\b${name}=)("[^"]*"|[^\\s,;&]+)`, ['spec', 'transform', i, 'redact', 'fields']));
+      if (re) passes.push((text) => (text.includes(key) ? replaceMembers(re, text, mask) : text));
+    }
+  });
+  return (text) => passes.reduce((out, pass) => pass(out), text);
+}
+
+/** Masks the value part of each member or pair the field regex matched, keeping the key and quotes. */
+function replaceMembers(re: TenantRegex, text: string, mask: Mask): string {
+  return re.replaceAll(text, (match) => {
+    const json = /^(\\?"[^"\\]+\\?"\s*:\s*\\?")([\s\S]*?)(\\?")$/.exec(match);
+    if (json) return `${json[1]}${json[2] === '' ? '' : mask(json[2] as string)}${json[3]}`;
+    const pair = /^([^=]+=)([\s\S]*)$/.exec(match);
+    return pair ? `${pair[1]}${mask(pair[2] as string)}` : mask(match);
+  });
+}

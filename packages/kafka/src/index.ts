@@ -9,3 +9,5 @@ export type { CompactedTopicViewOptions } from './compacted-view.js';
 export { DEAD_LETTER_HEADERS, deadLetterMessage, readDeadLetter } from './dead-letter.js';
 export type { DeadLetterCause, DeadLetterClass } from './dead-letter.js';
 export { PartitionProgress } from './partition-progress.js';
+export { TenantTopicWatch } from './topic-watch.js';
+export type { TenantTopicWatchOptions } from './topic-watch.js';

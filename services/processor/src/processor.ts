@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { createElasticsearch } from '@tributary/elasticsearch';
 import { retryDelay } from '@tributary/retry';
-import { CompactedTopicView, createKafka, deadLetterMessage, ensureTopics, PartitionProgress, platformTopics, PIPELINES_TOPIC, tenantTopics } from '@tributary/kafka';
+import { CompactedTopicView, createKafka, deadLetterMessage, ensureTopics, PartitionProgress, platformTopics, PIPELINES_TOPIC, TenantTopicWatch, tenantTopics } from '@tributary/kafka';
 import { PipelineRegistry } from '@tributary/pipeline';
 import { createProcessorHttp, type Readiness } from './http.js';
 import { BulkWriter, type WriteOutcome } from './bulk-writer.js';
@@ -63,8 +63,6 @@ export interface ProcessorOptions {
 
 /** How long a batch runs before it lets the event loop turn (other batches, I/O), ms. */
 const YIELD_EVERY_MS = 10;
-
-const LOGS_TOPIC = /^logs\.[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** What this member holds of one partition in one group generation. */
 interface PartitionState {
@@ -127,8 +125,7 @@ export class Processor {
   private consumer: Consumer | undefined;
   private view: CompactedTopicView | undefined;
   private topics: string[] = [];
-  private refresher: NodeJS.Timeout | undefined;
-  private refreshing: Promise<void> = Promise.resolve();
+  private watch: TenantTopicWatch | undefined;
   private commitTimer: NodeJS.Timeout | undefined;
   /** When the batches of the current fetch must stop: set by its first batch, cleared by the next fetch. */
   private fetchDeadline: number | undefined;
@@ -221,12 +218,16 @@ export class Processor {
     });
     await this.view.start();
     this.running = true;
-    await this.subscribe(await this.logsTopics());
     // kafkajs resolves a subscription once; new tenants' topics need a new subscription.
-    this.refresher = setInterval(() => {
-      this.refreshing = this.refreshing.then(() => this.refreshTopics()).catch((err: unknown) => this.logger.error({ err }, 'topic refresh failed'));
-    }, this.options.topicRefreshMs ?? 10_000);
-    this.refresher.unref();
+    this.watch = new TenantTopicWatch({
+      admin: this.admin,
+      kind: 'logs',
+      tenants: this.options.tenants,
+      intervalMs: this.options.topicRefreshMs,
+      onChange: (topics) => this.resubscribe(topics),
+      onError: (err) => this.logger.error({ err }, 'topic refresh failed'),
+    });
+    await this.subscribe(await this.watch.start());
     this.started = true;
   }
 
@@ -242,15 +243,8 @@ export class Processor {
     if (created.length > 0) this.logger.warn({ tenant, topic }, 'the dead-letter topic did not exist: created it');
   }
 
-  private async logsTopics(): Promise<string[]> {
-    const wanted = this.options.tenants ? new Set(this.options.tenants.map((t) => `logs.${t}`)) : undefined;
-    return (await (this.admin as Admin).listTopics()).filter((t) => LOGS_TOPIC.test(t) && (!wanted || wanted.has(t))).sort();
-  }
-
-  private async refreshTopics(): Promise<void> {
+  private async resubscribe(topics: string[]): Promise<void> {
     if (!this.running) return;
-    const topics = await this.logsTopics();
-    if (topics.join() === this.topics.join()) return;
     this.logger.info({ added: topics.filter((t) => !this.topics.includes(t)) }, 'new tenant topics: re-subscribing');
     // Commit what is acknowledged; the rest is fetched again after the rejoin (stored once, thanks to the ids).
     await this.commit();
@@ -262,6 +256,7 @@ export class Processor {
     } catch (err) {
       // Forget the list, so the next refresh sees a change and tries again.
       this.topics = [];
+      this.watch?.reset();
       throw err;
     }
   }
@@ -542,8 +537,7 @@ export class Processor {
     this.stopping ??= (async () => {
       await this.starting?.catch(() => undefined);
       try {
-        if (this.refresher) clearInterval(this.refresher);
-        await this.refreshing.catch(() => undefined);
+        await this.watch?.stop();
         this.running = false;
         const consumer = this.consumer;
         if (consumer && this.topics.length > 0) consumer.pause(this.topics.map((topic) => ({ topic })));

@@ -7,3 +7,4 @@ export { NOTIFICATION_HEADERS, signNotification, verifyNotification } from './si
 export { slackMessage } from './slack.js';
 export { deliver, SlackChannel, WebhookChannel } from './channels.js';
 export type { Attempt, Delivery, DeliveryOptions, HttpChannelOptions, NotificationChannel } from './channels.js';
+export { SecretFiles } from './secrets.js';

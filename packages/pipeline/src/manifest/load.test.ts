@@ -120,3 +120,12 @@ test('hostile manifests are refused with a reason, quickly', () => {
   assert.match(errorsOf('- just\n- a list\n').join(), /\(document\): must be object/);
   assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
 });
+
+test('a webhook names its signing key by a secret name, never a path or the key itself', () => {
+  const hook = (secretRef: string) => manifest({ deadLetter: { notify: [{ webhook: { url: 'https://hooks.example/x', secretRef } }] } });
+  assert.deepEqual(load(hook('payments-hook.v2')).errors, []);
+  for (const bad of ['../billing/key', 'Whsec_ABC', 'a..b', 'key/name']) {
+    const [error] = errorsOf(hook(bad));
+    assert.match(error ?? '', /spec\.deadLetter\.notify\[0\]\.webhook\.secretRef: /, bad);
+  }
+});

@@ -3,6 +3,8 @@ import { FieldPath } from './fields.js';
 import { FilterSteps, ParseSteps, TransformSteps } from './steps.js';
 
 const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+/** A Kubernetes object name (RFC 1123 subdomain): labels of DNS_LABEL joined by dots. */
+const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 const DNS_LABEL_TEXT = 'a Kubernetes name: lowercase letters, digits and -, starting and ending with a letter or digit';
 
 export const API_VERSION = 'tributary.dev/v1alpha1';
@@ -50,8 +52,8 @@ const Webhook = Type.Object(
     webhook: Type.Object(
       {
         url: Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 2048 }),
-        /** Name of a secret holding the HMAC key that signs deliveries. */
-        secretRef: Type.Optional(Type.String({ minLength: 1, maxLength: 253 })),
+        /** Name of a secret holding the HMAC key that signs deliveries: a Kubernetes Secret name (DNS subdomain), never the key itself. */
+        secretRef: Type.Optional(Type.String({ minLength: 1, maxLength: 253, pattern: DNS_SUBDOMAIN, description: 'a secret name: lowercase letters, digits, "-" and ".", starting and ending with a letter or digit' })),
       },
       { additionalProperties: false },
     ),

@@ -28,6 +28,27 @@ const EMPTY = Buffer.alloc(0);
 const STREAMS: Record<string, Stream> = { stdout: 'stdout', stderr: 'stderr' };
 const CRI_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
+/** Whether `b[start, end)` is a time `CRI_TIME` takes, checked on the bytes (no string made). */
+export function isRfc3339(b: Buffer, start: number, end: number): boolean {
+  if (end - start < 20) return false;
+  const s = start;
+  if (!(digit(b, s) && digit(b, s + 1) && digit(b, s + 2) && digit(b, s + 3) && b[s + 4] === 0x2d && digit(b, s + 5) && digit(b, s + 6) && b[s + 7] === 0x2d && digit(b, s + 8) && digit(b, s + 9))) return false;
+  if (!(b[s + 10] === 0x54 && digit(b, s + 11) && digit(b, s + 12) && b[s + 13] === 0x3a && digit(b, s + 14) && digit(b, s + 15) && b[s + 16] === 0x3a && digit(b, s + 17) && digit(b, s + 18))) return false;
+  let p = s + 19;
+  if (b[p] === 0x2e) {
+    const fraction = ++p;
+    while (p < end && p - fraction < 10 && digit(b, p)) p++;
+    if (p === fraction || p - fraction > 9) return false;
+  }
+  if (b[p] === 0x5a) return p + 1 === end;
+  return (b[p] === 0x2b || b[p] === 0x2d) && p + 6 === end && digit(b, p + 1) && digit(b, p + 2) && b[p + 3] === 0x3a && digit(b, p + 4) && digit(b, p + 5);
+}
+
+function digit(b: Buffer, at: number): boolean {
+  const c = b[at] as number;
+  return c >= 0x30 && c <= 0x39;
+}
+
 /** Which format a file is in, from its first line: docker json-file lines are JSON objects. */
 export function detectFormat(firstLine: Buffer): LogFormat {
   return firstLine[0] === 0x7b /* { */ ? 'docker' : 'cri';
@@ -61,7 +82,7 @@ export function parseCriLine(line: Buffer): ChunkResult {
 }
 
 /** `stdout` or `stderr` when the six bytes at `at` spell one. */
-function streamAt(line: Buffer, at: number): Stream | undefined {
+export function streamAt(line: Buffer, at: number): Stream | undefined {
   if (line[at] !== 0x73 || line[at + 1] !== 0x74 || line[at + 2] !== 0x64) return undefined; // "std"
   const a = line[at + 3];
   const b = line[at + 4];

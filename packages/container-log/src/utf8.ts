@@ -20,7 +20,7 @@ export function decodeLogBytes(bytes: Uint8Array): { text: string; invalidBytes:
   let invalidBytes = 0;
   let i = 0;
   while (i < buffer.length) {
-    const length = sequenceLength(buffer, i);
+    const length = utf8SequenceLength(buffer, i);
     if (length > 0) {
       i += length;
       continue;
@@ -33,22 +33,27 @@ export function decodeLogBytes(bytes: Uint8Array): { text: string; invalidBytes:
   return { text: text + buffer.toString('utf8', runStart), invalidBytes };
 }
 
-/** The length of the valid UTF-8 sequence starting at `i` (RFC 3629), or 0 if there is none. */
-function sequenceLength(b: Buffer, i: number): number {
+/**
+ * The length of the valid UTF-8 sequence (RFC 3629) starting at `i` and ending by `end`, or 0
+ * if there is none: how `decodeLogBytes` tells text from bytes to escape (the forwarder's
+ * byte-level envelope writer asks the same).
+ */
+export function utf8SequenceLength(b: Uint8Array, i: number, end: number = b.length): number {
   const lead = b[i] as number;
   if (lead < 0x80) return 1;
-  const cont = (at: number, low = 0x80, high = 0xbf): boolean => {
-    const byte = b[at];
-    return byte !== undefined && byte >= low && byte <= high;
-  };
-  if (lead >= 0xc2 && lead <= 0xdf) return cont(i + 1) ? 2 : 0;
+  const c1 = i + 1 < end ? (b[i + 1] as number) : 0;
+  if (lead >= 0xc2 && lead <= 0xdf) return (c1 & 0xc0) === 0x80 ? 2 : 0;
+  const c2 = i + 2 < end ? (b[i + 2] as number) : 0;
   if (lead >= 0xe0 && lead <= 0xef) {
-    const [low, high] = lead === 0xe0 ? [0xa0, 0xbf] : lead === 0xed ? [0x80, 0x9f] : [0x80, 0xbf];
-    return cont(i + 1, low, high) && cont(i + 2) ? 3 : 0;
+    const low = lead === 0xe0 ? 0xa0 : 0x80;
+    const high = lead === 0xed ? 0x9f : 0xbf;
+    return c1 >= low && c1 <= high && (c2 & 0xc0) === 0x80 ? 3 : 0;
   }
   if (lead >= 0xf0 && lead <= 0xf4) {
-    const [low, high] = lead === 0xf0 ? [0x90, 0xbf] : lead === 0xf4 ? [0x80, 0x8f] : [0x80, 0xbf];
-    return cont(i + 1, low, high) && cont(i + 2) && cont(i + 3) ? 4 : 0;
+    const c3 = i + 3 < end ? (b[i + 3] as number) : 0;
+    const low = lead === 0xf0 ? 0x90 : 0x80;
+    const high = lead === 0xf4 ? 0x8f : 0xbf;
+    return c1 >= low && c1 <= high && (c2 & 0xc0) === 0x80 && (c3 & 0xc0) === 0x80 ? 4 : 0;
   }
   return 0;
 }

@@ -102,7 +102,8 @@ export async function deliver(channel: NotificationChannel, notification: DeadLe
 }
 
 async function post(options: HttpChannelOptions, body: string, headers: Record<string, string>, signal?: AbortSignal): Promise<Attempt> {
-  const checked = await checkWebhookUrl(options.url, options.policy);
+  // The URL's own rules and an IP literal here; a name's address when connecting (guardedLookup), so it is resolved once.
+  const checked = await checkWebhookUrl(options.url, options.policy, { resolve: false });
   if (!checked.ok) return { ok: false, reason: checked.reason, retriable: false };
   const url = new URL(options.url);
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;

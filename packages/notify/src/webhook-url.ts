@@ -7,6 +7,8 @@ export type UrlCheck = { readonly ok: true } | { readonly ok: false; readonly re
 export interface UrlCheckOptions {
   /** How long a name may take to resolve; default 2000 ms. A name that doesn't resolve is not refused (see `checkWebhookUrl`). */
   readonly timeoutMs?: number;
+  /** Whether a name is resolved here; default true. A sender connecting through `guardedLookup` checks the address it connects to, and needs no lookup of its own. */
+  readonly resolve?: boolean;
 }
 
 /** The error a guarded lookup fails a connection with. */
@@ -40,6 +42,7 @@ export async function checkWebhookUrl(url: string, policy: AddressPolicy, option
   const host = hostOf(parsed);
   const literal = literalRefusal(host, policy);
   if (literal !== 'name') return literal === undefined ? { ok: true } : { ok: false, reason: literal };
+  if (options.resolve === false) return { ok: true };
   const addresses = await resolveAll(host, options.timeoutMs ?? 2000);
   for (const address of addresses) {
     const refusal = policy.refusal(address);

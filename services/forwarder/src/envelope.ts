@@ -124,15 +124,9 @@ export class ValueBlocks {
   /** `text` as UTF-8 bytes in a block. */
   write(text: string): Buffer {
     // UTF-8 takes at most 3 bytes per UTF-16 unit: room for that, or a new block.
-    const most = text.length * 3;
-    if (most > this.blockBytes) return Buffer.from(text);
-    if (this.used + most > this.block.length) {
-      this.block = Buffer.allocUnsafeSlow(this.blockBytes);
-      this.used = 0;
-    }
-    const start = this.used;
-    this.used += this.block.write(text, start, 'utf8');
-    return this.block.subarray(start, this.used);
+    const block = this.room(text.length * 3);
+    if (!block) return Buffer.from(text);
+    return this.take(this.used + block.write(text, this.used, 'utf8'));
   }
 
   /**

@@ -27,6 +27,10 @@ export interface LineCounts {
   truncated: number;
 }
 
+function noCounts(): LineCounts {
+  return { partial: 0, oversized: 0, invalidUtf8: 0, truncated: 0 };
+}
+
 /** What one `poll()` read: its records, and the offset the file may be saved at once they (and all before) are acknowledged. */
 export interface TailBatch {
   readonly records: TailRecord[];
@@ -109,7 +113,7 @@ export class FileTail {
     }
     const source = await this.source();
     const records: TailRecord[] = [];
-    const counts: LineCounts = { partial: 0, oversized: 0, invalidUtf8: 0, truncated: 0 };
+    const counts = noCounts();
     if (read.truncated) this.records(this.assembler.flush(), source, records, counts);
     const writer = this.writer as LineEnvelopeWriter;
     const idPrefix = (this.ids as { prefix: Buffer }).prefix;
@@ -153,7 +157,7 @@ export class FileTail {
   async drain(): Promise<TailBatch> {
     const source = await this.source();
     const records: TailRecord[] = [];
-    const counts: LineCounts = { partial: 0, oversized: 0, invalidUtf8: 0, truncated: 0 };
+    const counts = noCounts();
     this.records(this.assembler.flush(), source, records, counts);
     return { records, counts, checkpoint: this.reader.offset, unparsable: 0, atEnd: true, bytesRead: 0 };
   }

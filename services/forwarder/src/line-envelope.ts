@@ -1,3 +1,4 @@
+import { isRfc3339, streamAt, utf8SequenceLength } from '@tributary/container-log';
 import type { ValueBlocks, FileJsonParts } from './envelope.js';
 
 /**
@@ -43,7 +44,7 @@ export class LineEnvelopeWriter {
     // "<time> stdout F <content>" or "<time> stdout F" (an empty line).
     const tag = first + 8;
     if (tag >= n || line[tag - 1] !== SPACE || line[tag] !== TAG_F || (tag + 1 < n && line[tag + 1] !== SPACE)) return undefined;
-    const stream = streamAt(line, first + 1);
+    const stream = streamKeysAt(line, first + 1);
     if (stream === undefined || !isRfc3339(line, begin, first)) return undefined;
     const start = Math.min(n, tag + 2);
     if (n - start > this.maxLineBytes) return undefined;
@@ -71,7 +72,7 @@ export class LineEnvelopeWriter {
         at = control(block, at, c);
         i++;
       } else {
-        const length = sequenceLength(line, i, n);
+        const length = utf8SequenceLength(line, i, n);
         if (length === 0) {
           // Not UTF-8: the four characters \xNN, their backslash escaped in JSON.
           block[at++] = BACKSLASH;
@@ -106,7 +107,7 @@ export class LineEnvelopeWriter {
     const streamStart = streamEnd - 6;
     const logEnd = streamStart - STREAM_KEY.length;
     if (logEnd < logStart || !startsWith(line, streamEnd, n, TIME_KEY) || !startsWith(line, logEnd, n, STREAM_KEY)) return undefined;
-    const stream = streamAt(line, streamStart);
+    const stream = streamKeysAt(line, streamStart);
     if (stream === undefined || !isRfc3339(line, timeStart, timeEnd)) return undefined;
     // Its text longer than the limit, or maybe (escapes shrink): the assembler cuts it in pieces.
     if (logEnd - logStart > this.maxLineBytes) return undefined;
@@ -166,7 +167,7 @@ export class LineEnvelopeWriter {
         continue;
       }
       if (c < 0x20) return undefined; // not JSON
-      const length = sequenceLength(line, i, logEnd);
+      const length = utf8SequenceLength(line, i, logEnd);
       // Docker writes UTF-8; JSON.parse would have made U+FFFD of anything else.
       if (length === 0) return undefined;
       for (const stop = i + length; i < stop; ) block[at++] = line[i++] as number;
@@ -266,14 +267,9 @@ function firstFlagged(special: number): number {
 }
 
 /** The envelope's stream and message keys for `stdout`/`stderr` at `at`, if the six bytes spell one. */
-function streamAt(line: Buffer, at: number): Buffer | undefined {
-  if (line[at] !== 0x73 || line[at + 1] !== 0x74 || line[at + 2] !== 0x64) return undefined; // "std"
-  const a = line[at + 3];
-  const b = line[at + 4];
-  const c = line[at + 5];
-  if (a === 0x6f && b === 0x75 && c === 0x74) return STDOUT;
-  if (a === 0x65 && b === 0x72 && c === 0x72) return STDERR;
-  return undefined;
+function streamKeysAt(line: Buffer, at: number): Buffer | undefined {
+  const stream = streamAt(line, at);
+  return stream === 'stdout' ? STDOUT : stream === 'stderr' ? STDERR : undefined;
 }
 
 /** `bytes` are at `at`, before `end`. */
@@ -281,47 +277,6 @@ function startsWith(line: Buffer, at: number, end: number, bytes: Buffer): boole
   if (at < 0 || at + bytes.length > end) return false;
   for (let i = 0; i < bytes.length; i++) if (line[at + i] !== bytes[i]) return false;
   return true;
-}
-
-/** The bytes match `^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$`, the check parseLine makes. */
-export function isRfc3339(b: Buffer, start: number, end: number): boolean {
-  if (end - start < 20) return false;
-  const s = start;
-  if (!(digit(b, s) && digit(b, s + 1) && digit(b, s + 2) && digit(b, s + 3) && b[s + 4] === 0x2d && digit(b, s + 5) && digit(b, s + 6) && b[s + 7] === 0x2d && digit(b, s + 8) && digit(b, s + 9))) return false;
-  if (!(b[s + 10] === 0x54 && digit(b, s + 11) && digit(b, s + 12) && b[s + 13] === 0x3a && digit(b, s + 14) && digit(b, s + 15) && b[s + 16] === 0x3a && digit(b, s + 17) && digit(b, s + 18))) return false;
-  let p = s + 19;
-  if (b[p] === 0x2e) {
-    const fraction = ++p;
-    while (p < end && p - fraction < 10 && digit(b, p)) p++;
-    if (p === fraction || p - fraction > 9) return false;
-  }
-  if (b[p] === 0x5a) return p + 1 === end;
-  return (b[p] === 0x2b || b[p] === 0x2d) && p + 6 === end && digit(b, p + 1) && digit(b, p + 2) && b[p + 3] === 0x3a && digit(b, p + 4) && digit(b, p + 5);
-}
-
-function digit(b: Buffer, at: number): boolean {
-  const c = b[at] as number;
-  return c >= 0x30 && c <= 0x39;
-}
-
-/** The length of the valid UTF-8 sequence (RFC 3629) at `i`, ending by `end`, or 0: as `decodeLogBytes` sees it. */
-function sequenceLength(b: Buffer, i: number, end: number): number {
-  const lead = b[i] as number;
-  const c1 = i + 1 < end ? (b[i + 1] as number) : 0;
-  if (lead >= 0xc2 && lead <= 0xdf) return (c1 & 0xc0) === 0x80 ? 2 : 0;
-  const c2 = i + 2 < end ? (b[i + 2] as number) : 0;
-  if (lead >= 0xe0 && lead <= 0xef) {
-    const low = lead === 0xe0 ? 0xa0 : 0x80;
-    const high = lead === 0xed ? 0x9f : 0xbf;
-    return c1 >= low && c1 <= high && (c2 & 0xc0) === 0x80 ? 3 : 0;
-  }
-  if (lead >= 0xf0 && lead <= 0xf4) {
-    const c3 = i + 3 < end ? (b[i + 3] as number) : 0;
-    const low = lead === 0xf0 ? 0x90 : 0x80;
-    const high = lead === 0xf4 ? 0x8f : 0xbf;
-    return c1 >= low && c1 <= high && (c2 & 0xc0) === 0x80 && (c3 & 0xc0) === 0x80 ? 4 : 0;
-  }
-  return 0;
 }
 
 /** The value of four hex digits at `at`, or -1. */

@@ -3,7 +3,7 @@ import type { Client } from '@elastic/elasticsearch';
 import type { Admin } from 'kafkajs';
 import { clusterHealth } from '@tributary/elasticsearch';
 import { ensureTopics, tenantTopics, type TenantTopicOptions } from '@tributary/kafka';
-import { serializeDocument, type CheckedPipeline, type ManifestError } from '@tributary/pipeline';
+import { formatPath, notificationTargets, serializeDocument, type CheckedPipeline, type ManifestError } from '@tributary/pipeline';
 import { checkWebhookUrl, type AddressPolicy } from '@tributary/notify';
 import { tenantNames } from '@tributary/tenant';
 
@@ -46,13 +46,13 @@ export function destinationChecker(options: DestinationOptions): (pipeline: Chec
 }
 
 async function webhookUrlErrors(pipeline: CheckedPipeline, policy: AddressPolicy): Promise<ManifestError[]> {
-  const notify = pipeline.loaded.manifest.spec.deadLetter?.notify ?? [];
-  const checked = await Promise.all(notify.map((n) => checkWebhookUrl(n.webhook.url, policy)));
+  const targets = notificationTargets(pipeline.loaded.manifest);
+  const checked = await Promise.all(targets.map((t) => checkWebhookUrl(t.url, policy)));
   const errors: ManifestError[] = [];
   checked.forEach((result, i) => {
-    if (result.ok) return;
-    const segments = ['spec', 'deadLetter', 'notify', i, 'webhook', 'url'];
-    errors.push({ ...(pipeline.loaded.locate(segments) ?? {}), path: `spec.deadLetter.notify[${i}].webhook.url`, reason: `notifications can't be sent there: ${result.reason}` });
+    const target = targets[i];
+    if (result.ok || !target) return;
+    errors.push({ ...(pipeline.loaded.locate(target.urlPath) ?? {}), path: formatPath(target.urlPath), reason: `notifications can't be sent there: ${result.reason}` });
   });
   return errors;
 }

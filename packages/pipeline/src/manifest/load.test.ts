@@ -129,3 +129,13 @@ test('a webhook names its signing key by a secret name, never a path or the key 
     assert.match(error ?? '', /spec\.deadLetter\.notify\[0\]\.webhook\.secretRef: /, bad);
   }
 });
+
+test('a dead-letter subscription names exactly one channel: a signed webhook or a Slack-compatible one, each with its window', () => {
+  const notify = (target: unknown) => manifest({ deadLetter: { notify: [target] } });
+  assert.deepEqual(load(notify({ webhook: { url: 'https://hooks.example/x', windowSeconds: 120 } })).errors, []);
+  assert.deepEqual(load(notify({ slack: { url: 'https://hooks.slack.com/services/T/B/X', windowSeconds: 30 } })).errors, []);
+  assert.match(errorsOf(notify({ webhook: { url: 'https://a.example/x' }, slack: { url: 'https://b.example/y' } })).join(), /spec\.deadLetter\.notify\[0\]: must name exactly one of webhook, slack/);
+  assert.match(errorsOf(notify({})).join(), /spec\.deadLetter\.notify\[0\]: must name exactly one of webhook, slack/);
+  assert.match(errorsOf(notify({ slack: { url: 'https://b.example/y', secretRef: 'k' } })).join(), /spec\.deadLetter\.notify\[0\]\.slack\.secretRef: unknown field/);
+  assert.match(errorsOf(notify({ webhook: { url: 'https://a.example/x', windowSeconds: 0 } })).join(), /spec\.deadLetter\.notify\[0\]\.webhook\.windowSeconds: /);
+});

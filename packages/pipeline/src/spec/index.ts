@@ -5,6 +5,8 @@ export * from './manifest.js';
 export { Condition, COMPARISONS, COMBINATORS } from './condition.js';
 export { FieldPath, LogLevel, Scalar } from './fields.js';
 export { ParseStep, FilterStep, TransformStep } from './steps.js';
+export { notificationTargets } from './notify.js';
+export type { NotificationTarget } from './notify.js';
 
 /** The whole manifest schema as one JSON Schema document (for editors, docs and the CRD). */
 export function manifestJsonSchema(): Record<string, unknown> {

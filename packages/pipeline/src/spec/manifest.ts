@@ -47,25 +47,38 @@ export const Output = Type.Object(
   { additionalProperties: false },
 );
 
-const Webhook = Type.Object(
+/** How long a subscription collects dead letters before one notification per group goes (the notifier raises it to its platform minimum). */
+const WindowSeconds = Type.Integer({ minimum: 1, maximum: 86_400, description: 'seconds a notification window lasts (default 60)' });
+
+const NotifyUrl = Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 2048 });
+
+/** One dead-letter subscription: exactly one channel. */
+export const NotifyTarget = Type.Object(
   {
-    webhook: Type.Object(
-      {
-        url: Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 2048 }),
-        /** Name of a secret holding the HMAC key that signs deliveries: a Kubernetes Secret name (DNS subdomain), never the key itself. */
-        secretRef: Type.Optional(Type.String({ minLength: 1, maxLength: 253, pattern: DNS_SUBDOMAIN, description: 'a secret name: lowercase letters, digits, "-" and ".", starting and ending with a letter or digit' })),
-      },
-      { additionalProperties: false },
+    /** The generic webhook: a signed JSON body (`version` 1, see @tributary/notify). */
+    webhook: Type.Optional(
+      Type.Object(
+        {
+          url: NotifyUrl,
+          /** Name of a secret holding the HMAC key that signs deliveries: a Kubernetes Secret name (DNS subdomain), never the key itself. */
+          secretRef: Type.Optional(Type.String({ minLength: 1, maxLength: 253, pattern: DNS_SUBDOMAIN, description: 'a secret name: lowercase letters, digits, "-" and ".", starting and ending with a letter or digit' })),
+          windowSeconds: Type.Optional(WindowSeconds),
+        },
+        { additionalProperties: false },
+      ),
     ),
+    /** A Slack-compatible incoming webhook (Slack, Mattermost, Rocket.Chat): a text message. */
+    slack: Type.Optional(Type.Object({ url: NotifyUrl, windowSeconds: Type.Optional(WindowSeconds) }, { additionalProperties: false })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, minProperties: 1, maxProperties: 1, description: 'exactly one channel' },
 );
+export type NotifyTarget = Static<typeof NotifyTarget>;
 
 export const DeadLetter = Type.Object(
   {
     /** Records a parse step fails on: to `dlq.<tenant>` (default), or indexed with `error.*` fields. */
     parseFailures: Type.Optional(Type.Union([Type.Literal('deadLetter'), Type.Literal('index')])),
-    notify: Type.Optional(Type.Array(Webhook, { maxItems: 16 })),
+    notify: Type.Optional(Type.Array(NotifyTarget, { maxItems: 16 })),
   },
   { additionalProperties: false },
 );

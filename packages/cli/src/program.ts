@@ -9,6 +9,7 @@ import { controlPlaneCommand } from './commands/control-plane.js';
 import { applyCommand } from './commands/apply.js';
 import { processorCommand } from './commands/processor.js';
 import { forwarderCommand } from './commands/forwarder.js';
+import { notifierCommand } from './commands/notifier.js';
 import { pipelineCommands } from './commands/pipelines.js';
 
 /**
@@ -32,6 +33,7 @@ export function buildProgram(ctx: CliContext): Command {
   program.addCommand(controlPlaneCommand(ctx));
   program.addCommand(processorCommand(ctx));
   program.addCommand(forwarderCommand(ctx));
+  program.addCommand(notifierCommand(ctx));
   program.addCommand(applyCommand(ctx));
   for (const command of pipelineCommands(ctx)) program.addCommand(command);
   // Subcommands inherit output and error handling, so `--help` works at every level.

@@ -2,7 +2,7 @@ export { createKafka, CompressionTypes, Partitioners } from './client.js';
 export { leanProducePath } from './produce-path.js';
 export { parseBrokers, InvalidBrokersError } from './config.js';
 export type { KafkaOptions } from './config.js';
-export { PIPELINES_TOPIC, STATUS_TOPIC, DEAD_LETTER_HEADROOM_BYTES, LOGS_MAX_MESSAGE_BYTES, LOG_RECORD_MAX_BYTES, PRODUCE_REQUEST_MAX_BYTES, tenantTopics, platformTopics, ensureTopics } from './topics.js';
+export { PIPELINES_TOPIC, STATUS_TOPIC, DELIVERIES_TOPIC, DEAD_LETTER_HEADROOM_BYTES, LOGS_MAX_MESSAGE_BYTES, LOG_RECORD_MAX_BYTES, PRODUCE_REQUEST_MAX_BYTES, tenantTopics, platformTopics, ensureTopics } from './topics.js';
 export type { TenantTopicOptions } from './topics.js';
 export { CompactedTopicView } from './compacted-view.js';
 export type { CompactedTopicViewOptions } from './compacted-view.js';

@@ -5,6 +5,8 @@ import { tenantNames } from '@tributary/tenant';
 export const PIPELINES_TOPIC = 'tributary.pipelines';
 /** Compacted: the last validation result of every manifest, accepted or rejected. */
 export const STATUS_TOPIC = 'tributary.status';
+/** Compacted: key `<tenant>/<pipeline>#<i>`, the last settled notification of each dead-letter subscription (the notifier's). */
+export const DELIVERIES_TOPIC = 'tributary.deliveries';
 
 export interface TenantTopicOptions {
   readonly partitions?: number;
@@ -60,7 +62,7 @@ export function tenantTopics(tenant: string, options: TenantTopicOptions = {}): 
 
 /** The platform's own compacted topics. */
 export function platformTopics(replicationFactor = 1): ITopicConfig[] {
-  return [PIPELINES_TOPIC, STATUS_TOPIC].map((topic) => ({
+  return [PIPELINES_TOPIC, STATUS_TOPIC, DELIVERIES_TOPIC].map((topic) => ({
     topic,
     numPartitions: 1,
     replicationFactor,

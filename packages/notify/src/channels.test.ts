@@ -1,41 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { AddressPolicy, DeadLetterGroups, deliver, NOTIFICATION_HEADERS, SlackChannel, verifyNotification, WebhookChannel, type DeadLetterNotification } from './index.js';
-
-interface Received {
-  readonly headers: IncomingHttpHeaders;
-  readonly body: string;
-}
+import { AddressPolicy, DeadLetterGroups, deliver, startWebhookReceiver, NOTIFICATION_HEADERS, SlackChannel, verifyNotification, WebhookChannel, type DeadLetterNotification } from './index.js';
 
 /** A real receiver on loopback that answers as `answer` says, request by request. */
-async function receiver(answer: (n: number) => number | 'hang'): Promise<{ url: string; received: Received[]; close(): Promise<void> }> {
-  const received: Received[] = [];
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk: Buffer) => (body += chunk));
-    req.on('end', () => {
-      received.push({ headers: req.headers, body });
-      const status = answer(received.length);
-      if (status === 'hang') return; // never answers
-      res.writeHead(status, status >= 300 && status < 400 ? { location: 'http://127.0.0.1:1/elsewhere' } : {}).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/hook`, received, close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections(); // the hung request's too
-        server.close(() => resolve());
-      }),
-  };
-}
+const receiver = (answer: (n: number) => number | 'hang') => startWebhookReceiver({ answer });
 
 function notification(): DeadLetterNotification {
   const groups = new DeadLetterGroups();
   for (let i = 0; i < 5; i++) {
-    groups.add({ tenant: 'payments', cause: { class: 'parse', message: 'regex did not match', pipeline: 'checkout-api', version: 2, rule: 1, topic: 'logs.payments', partition: 0, offset: String(i), firstFailure: '2026-12-03T10:00:00Z' }, partition: 0, offset: String(40 + i), at: Date.now(), value: Buffer.from('{"message":"x"}') }, Date.now());
+    groups.add({ tenant: 'payments', cause: { class: 'parse', message: 'regex did not match', pipeline: 'checkout-api', version: 2, rule: 1, topic: 'logs.payments', partition: 0, offset: String(i), firstFailure: '2026-12-03T10:00:00Z' }, partition: 0, offset: String(40 + i), at: Date.parse('2026-12-03T10:00:00Z') + i, value: Buffer.from('{"message":"x"}') });
   }
   return groups.flush()[0]!;
 }

@@ -28,6 +28,8 @@ export interface DeadLetterNotification {
   readonly message: string;
   /** Every dead letter of the group, not only the samples. */
   readonly count: number;
+  /** The window they were grouped over (clock-aligned, `from` inclusive, `to` exclusive). */
+  readonly window: { readonly from: string; readonly to: string };
   readonly firstAt: string;
   readonly lastAt: string;
   readonly samples: ReadonlyArray<NotificationSample>;
@@ -46,7 +48,12 @@ export interface NotificationSample {
 }
 
 export interface GroupingOptions {
-  /** How long a group collects before its notification goes; default 60 000 ms. */
+  /**
+   * How long a window lasts, ms; default 60 000. Windows are aligned to the clock (a window
+   * of 60 s is one wall-clock minute) and a dead letter belongs to the window of its own
+   * time, so the dead letters read again after a crash fall into the same windows as before
+   * and their notifications carry the same idempotency keys.
+   */
   readonly windowMs?: number;
   /** Samples per notification; default 3. */
   readonly maxSamples?: number;
@@ -58,11 +65,14 @@ export interface GroupingOptions {
    * whole value is redacted before it is cut, so no secret is cut in half and half shown.
    */
   readonly redact?: (entry: DeadLetterEntry, text: string) => string;
+  /** Part of every idempotency key: two subscriptions' notifications of the same dead letters differ. */
+  readonly subscription?: string;
 }
 
 interface Group {
   readonly first: DeadLetterEntry;
-  readonly dueAt: number;
+  /** The window: [start, start + windowMs). */
+  readonly start: number;
   count: number;
   firstAt: number;
   lastAt: number;
@@ -72,17 +82,19 @@ interface Group {
 }
 
 /**
- * Groups dead letters by (tenant, pipeline, class, rule) over a window that opens with a
- * group's first dead letter: one notification per group per window however many there are,
- * with the true count, first and last time, a few redacted samples, where they are and the
- * commands to inspect and replay them. A storm of 100 000 in a minute is a handful of
- * notifications. No timers of its own: the caller adds entries and asks what is `due`.
+ * Groups dead letters by (tenant, pipeline, class, rule) over clock-aligned windows: one
+ * notification per group per window however many there are, with the true count, first
+ * and last time, a few redacted samples, where they are and the commands to inspect and
+ * replay them. A storm of 100 000 in a minute is a handful of notifications. No timers of
+ * its own: the caller adds entries and `close`s the windows that its input has passed.
  */
 export class DeadLetterGroups {
   private readonly groups = new Map<string, Group>();
-  private readonly windowMs: number;
+  readonly windowMs: number;
   private readonly maxSamples: number;
   private readonly sampleChars: number;
+  /** Every window ending at or before this has been closed. */
+  private closedThrough = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: GroupingOptions = {}) {
     this.windowMs = options.windowMs ?? 60_000;
@@ -93,12 +105,18 @@ export class DeadLetterGroups {
     }
   }
 
-  /** Takes a dead letter read at `now` (ms). */
-  add(entry: DeadLetterEntry, now: number): void {
-    const key = groupKey(entry);
+  /**
+   * Takes a dead letter into the window of its time (`entry.at`). One whose window was
+   * closed already (it came later than the caller allowed for) joins the first open
+   * window: counted late rather than not at all.
+   */
+  add(entry: DeadLetterEntry): void {
+    const own = this.windowStart(entry.at);
+    const start = own + this.windowMs <= this.closedThrough ? this.windowStart(this.closedThrough) : own;
+    const key = `${groupKey(entry)}@${start}`;
     let group = this.groups.get(key);
     if (!group) {
-      group = { first: entry, dueAt: now + this.windowMs, count: 0, firstAt: entry.at, lastAt: entry.at, samples: [], ranges: new Map() };
+      group = { first: entry, start, count: 0, firstAt: entry.at, lastAt: entry.at, samples: [], ranges: new Map() };
       this.groups.set(key, group);
     }
     group.count++;
@@ -114,27 +132,41 @@ export class DeadLetterGroups {
     if (group.samples.length < this.maxSamples) group.samples.push(this.sample(entry));
   }
 
-  /** The notifications of the groups whose window has ended by `now`; those groups start over. */
-  due(now: number): DeadLetterNotification[] {
-    const out: DeadLetterNotification[] = [];
+  /**
+   * The notifications of the windows that end at or before `watermark` (ms): the time up to
+   * which the caller has read every dead letter. Oldest window first.
+   */
+  close(watermark: number): DeadLetterNotification[] {
+    if (watermark > this.closedThrough) this.closedThrough = watermark;
+    const closing: Group[] = [];
     for (const [key, group] of this.groups) {
-      if (group.dueAt > now) continue;
+      if (group.start + this.windowMs > watermark) continue;
       this.groups.delete(key);
-      out.push(this.notification(group));
+      closing.push(group);
     }
-    return out;
+    return closing.sort((a, b) => a.start - b.start).map((g) => this.notification(g));
   }
 
-  /** Every group's notification now, due or not (stopping: what was collected goes). */
+  /** Every open window's notification now (the subscription changed its window, or goes away). */
   flush(): DeadLetterNotification[] {
-    return this.due(Number.POSITIVE_INFINITY);
+    return this.close(Number.POSITIVE_INFINITY);
   }
 
-  /** When the next window ends, ms; undefined with no group open. */
-  nextDueAt(): number | undefined {
+  /** When the earliest open window ends, ms; undefined with no window open. */
+  nextEnd(): number | undefined {
     let next: number | undefined;
-    for (const group of this.groups.values()) next = next === undefined ? group.dueAt : Math.min(next, group.dueAt);
+    for (const group of this.groups.values()) next = next === undefined ? group.start + this.windowMs : Math.min(next, group.start + this.windowMs);
     return next;
+  }
+
+  /** The lowest offset of `partition` in an open window: where reading must start again to rebuild them. */
+  lowestOffset(partition: number): bigint | undefined {
+    let lowest: bigint | undefined;
+    for (const group of this.groups.values()) {
+      const from = group.ranges.get(partition)?.from;
+      if (from !== undefined && (lowest === undefined || from < lowest)) lowest = from;
+    }
+    return lowest;
   }
 
   /** Dead letters collected and not yet in a notification. */
@@ -142,6 +174,10 @@ export class DeadLetterGroups {
     let count = 0;
     for (const group of this.groups.values()) count += group.count;
     return count;
+  }
+
+  private windowStart(at: number): number {
+    return Math.floor(at / this.windowMs) * this.windowMs;
   }
 
   private sample(entry: DeadLetterEntry): NotificationSample {
@@ -162,7 +198,9 @@ export class DeadLetterGroups {
     const firstAt = new Date(group.firstAt).toISOString();
     const lastAt = new Date(group.lastAt).toISOString();
     const scope = [`--tenant ${tenant}`, ...(cause.pipeline ? [`--pipeline ${cause.pipeline}`] : []), `--class ${cause.class}`, `--since ${firstAt}`, `--until ${lastAt}`].join(' ');
-    const identity = JSON.stringify([tenant, cause.pipeline ?? null, cause.class, cause.rule ?? null, ranges.map((r) => [r.partition, r.from, r.to])]);
+    // The group and its window, not the dead letters in it: re-read after a crash (all of
+    // them, or the part not committed yet) it is the same notification, the same key.
+    const identity = JSON.stringify([this.options.subscription ?? '', tenant, cause.pipeline ?? null, cause.class, cause.rule ?? null, group.start, this.windowMs]);
     return {
       version: 1,
       idempotencyKey: createHash('sha256').update(identity).digest('base64url').slice(0, 32),
@@ -172,6 +210,7 @@ export class DeadLetterGroups {
       rule: cause.rule ?? null,
       message: this.redact(group.first, cause.message),
       count: group.count,
+      window: { from: new Date(group.start).toISOString(), to: new Date(group.start + this.windowMs).toISOString() },
       firstAt,
       lastAt,
       samples: group.samples,

@@ -8,3 +8,7 @@ export { slackMessage } from './slack.js';
 export { deliver, SlackChannel, WebhookChannel } from './channels.js';
 export type { Attempt, Delivery, DeliveryOptions, HttpChannelOptions, NotificationChannel } from './channels.js';
 export { SecretFiles } from './secrets.js';
+export { deliveryStatusKey, urlOrigin } from './delivery-status.js';
+export type { DeliveryStatus } from './delivery-status.js';
+export { startWebhookReceiver } from './receiver.js';
+export type { ReceivedNotification, WebhookReceiver, WebhookReceiverOptions } from './receiver.js';

@@ -1,0 +1,12 @@
+export { Notifier } from './notifier.js';
+export type { NotifierOptions } from './notifier.js';
+export { NotifierMetrics, DELIVERY_SECONDS_BUCKETS } from './metrics.js';
+export { PartitionPositions } from './partitions.js';
+export type { PartitionStart } from './partitions.js';
+export { Subscription } from './subscription.js';
+export type { DeliverySettings, Settlement, SubscriptionConfig, SubscriptionHooks } from './subscription.js';
+export { SubscriptionBook } from './subscription-book.js';
+export type { SubscriptionBookOptions } from './subscription-book.js';
+export { WholeTopicAssigner } from './assigner.js';
+export { notifierOptions, runNotifier } from './main.js';
+export type { NotifierFlags } from './main.js';

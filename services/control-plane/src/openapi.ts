@@ -11,6 +11,45 @@ export const OPENAPI = {
         required: ['path', 'reason'],
       },
       Rejected: { type: 'object', properties: { errors: { type: 'array', items: { $ref: '#/components/schemas/ManifestError' } } } },
+      DeadLetter: {
+        type: 'object',
+        description: 'A dead letter: where it is in dlq.<tenant>, why it failed, its headers and its value as text (cut at 4 096 characters)',
+        properties: {
+          topic: { type: 'string' },
+          partition: { type: 'integer' },
+          offset: { type: 'string' },
+          timestamp: { type: 'string', format: 'date-time' },
+          key: { type: 'string', nullable: true },
+          cause: {
+            type: 'object',
+            properties: {
+              class: { type: 'string', enum: ['decode', 'parse', 'schema', 'mapping', 'rejected', 'budget'] },
+              message: { type: 'string' },
+              pipeline: { type: 'string' },
+              version: { type: 'integer' },
+              rule: { type: 'integer' },
+              topic: { type: 'string' },
+              partition: { type: 'integer' },
+              offset: { type: 'string' },
+              firstFailure: { type: 'string' },
+            },
+          },
+          replayCount: { type: 'integer' },
+          headers: { type: 'object', additionalProperties: { type: 'string' } },
+          value: { type: 'string', nullable: true },
+          valueBytes: { type: 'integer' },
+          truncated: { type: 'boolean' },
+        },
+      },
+      DeadLetterFilter: {
+        type: 'object',
+        properties: {
+          since: { type: 'string', format: 'date-time' },
+          until: { type: 'string', format: 'date-time', description: 'inclusive' },
+          class: { type: 'string', enum: ['decode', 'parse', 'schema', 'mapping', 'rejected', 'budget'] },
+          pipeline: { type: 'string' },
+        },
+      },
     },
   },
   security: [{ bearer: [] }],
@@ -37,6 +76,61 @@ export const OPENAPI = {
     },
     '/v1/tenants/{tenant}/validate': {
       post: { summary: 'Validate a manifest (schema, compile, tests, scope) without applying it', responses: { '200': { description: '{ valid: true }' }, '422': { description: 'rejected' } } },
+    },
+    '/v1/tenants/{tenant}/deadletters': {
+      get: {
+        summary: "The tenant's dead letters, oldest first: time → offsets, then the filter",
+        parameters: [
+          { name: 'since', in: 'query', schema: { type: 'string', format: 'date-time' } },
+          { name: 'until', in: 'query', schema: { type: 'string', format: 'date-time' }, description: 'inclusive' },
+          { name: 'class', in: 'query', schema: { type: 'string', enum: ['decode', 'parse', 'schema', 'mapping', 'rejected', 'budget'] } },
+          { name: 'pipeline', in: 'query', schema: { type: 'string' } },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+        ],
+        responses: {
+          '200': {
+            description: '{ deadLetters, scanned, complete } (complete: false when more may match)',
+            content: { 'application/json': { schema: { type: 'object', properties: { deadLetters: { type: 'array', items: { $ref: '#/components/schemas/DeadLetter' } }, scanned: { type: 'integer' }, complete: { type: 'boolean' } } } } },
+          },
+          '400': { description: 'a bad parameter: { errors: [{ path, reason }] }' },
+          '404': { description: 'the tenant has no dead-letter topic yet' },
+        },
+      },
+    },
+    '/v1/tenants/{tenant}/deadletters/stream': {
+      get: {
+        summary: 'Dead letters as they are written (Server-Sent Events: `deadletter` events whose data is a DeadLetter, `ready` once following)',
+        parameters: [
+          { name: 'class', in: 'query', schema: { type: 'string' } },
+          { name: 'pipeline', in: 'query', schema: { type: 'string' } },
+        ],
+        responses: { '200': { description: 'text/event-stream' }, '429': { description: 'too many live streams' } },
+      },
+    },
+    '/v1/tenants/{tenant}/deadletters/replay': {
+      post: {
+        summary: 'Re-produce the matching dead letters, byte for byte, to logs.<tenant>: rate-limited, at most maxRecords per call, resumable',
+        requestBody: {
+          content: {
+            'application/json': {
+              schema: {
+                allOf: [
+                  { $ref: '#/components/schemas/DeadLetterFilter' },
+                  { type: 'object', properties: { dryRun: { type: 'boolean' }, maxRecords: { type: 'integer', default: 10000 }, ratePerSecond: { type: 'integer', default: 500 }, resume: { type: 'string' } } },
+                ],
+              },
+            },
+          },
+        },
+        responses: { '200': { description: '{ replayId, matched, replayed, skipped (replayed too often), scanned, resume?, done }' }, '400': { description: 'a bad field' } },
+      },
+    },
+    '/v1/tenants/{tenant}/deadletters/purge': {
+      post: {
+        summary: 'Delete the dead letters up to a time (the start of every partition of dlq.<tenant>)',
+        requestBody: { content: { 'application/json': { schema: { type: 'object', required: ['until'], properties: { until: { type: 'string', format: 'date-time' }, dryRun: { type: 'boolean' } } } } } },
+        responses: { '200': { description: '{ partitions: [{ partition, from, to, records }], records, dryRun }' }, '400': { description: 'a bad field' } },
+      },
     },
     '/healthz': { get: { security: [], summary: 'The process is alive', responses: { '200': { description: 'ok' } } } },
     '/readyz': { get: { security: [], summary: 'State is loaded from Kafka and requests are served', responses: { '200': { description: 'ready' }, '503': { description: 'not yet' } } } },

@@ -13,7 +13,7 @@ export interface RouteDeps {
   readonly ready: () => boolean;
 }
 
-type TenantParams = { tenant: string; name?: string };
+export type TenantParams = { tenant: string; name?: string };
 
 /** The HTTP API; see openapi.ts. Every tenant route authenticates, then checks the tenant. */
 export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
@@ -29,36 +29,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get('/metrics', async (_req, reply) => reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()));
   app.get('/openapi.json', async () => OPENAPI);
 
-  const guard = async (request: FastifyRequest<{ Params: TenantParams }>, reply: FastifyReply): Promise<string | undefined> => {
-    const tenant = parseTenant(request.params.tenant, 'tenant');
-    if (!tenant.ok) {
-      await reply.code(400).send({ errors: tenant.errors });
-      return undefined;
-    }
-    if (request.params.name !== undefined) {
-      const name = parseTenant(request.params.name, 'name'); // pipeline names follow the same DNS-1123 rule
-      if (!name.ok) {
-        await reply.code(400).send({ errors: name.errors.map((e: FieldError) => ({ ...e, reason: e.reason.replace('namespace name', 'name') })) });
-        return undefined;
-      }
-    }
-    const principal = deps.auth.authenticate(request.headers.authorization);
-    if (!principal) {
-      deps.metrics.authFailures.inc({ status: '401' });
-      await reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'a bearer token is required' });
-      return undefined;
-    }
-    if (!mayAccess(principal, tenant.value)) {
-      deps.metrics.authFailures.inc({ status: '403' });
-      await reply.code(403).send({ error: `this token may not act for tenant "${tenant.value}"` });
-      return undefined;
-    }
-    if (!deps.ready()) {
-      await reply.code(503).send({ error: 'loading state from Kafka; retry shortly' });
-      return undefined;
-    }
-    return tenant.value;
-  };
+  const guard = tenantGuard(deps);
 
   app.get<{ Params: TenantParams }>('/v1/tenants/:tenant/pipelines', async (request, reply) => {
     const tenant = await guard(request, reply);
@@ -126,7 +97,44 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   });
 }
 
-function bodyText(body: unknown): string {
+/**
+ * Authenticates a tenant route: a valid tenant (and pipeline name), a token for that tenant
+ * (or the admin's), state loaded. Resolves with the tenant, or undefined once it has answered.
+ */
+export function tenantGuard(deps: Pick<RouteDeps, 'auth' | 'metrics' | 'ready'>) {
+  return async (request: FastifyRequest<{ Params: TenantParams }>, reply: FastifyReply): Promise<string | undefined> => {
+    const tenant = parseTenant(request.params.tenant, 'tenant');
+    if (!tenant.ok) {
+      await reply.code(400).send({ errors: tenant.errors });
+      return undefined;
+    }
+    if (request.params.name !== undefined) {
+      const name = parseTenant(request.params.name, 'name'); // pipeline names follow the same DNS-1123 rule
+      if (!name.ok) {
+        await reply.code(400).send({ errors: name.errors.map((e: FieldError) => ({ ...e, reason: e.reason.replace('namespace name', 'name') })) });
+        return undefined;
+      }
+    }
+    const principal = deps.auth.authenticate(request.headers.authorization);
+    if (!principal) {
+      deps.metrics.authFailures.inc({ status: '401' });
+      await reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'a bearer token is required' });
+      return undefined;
+    }
+    if (!mayAccess(principal, tenant.value)) {
+      deps.metrics.authFailures.inc({ status: '403' });
+      await reply.code(403).send({ error: `this token may not act for tenant "${tenant.value}"` });
+      return undefined;
+    }
+    if (!deps.ready()) {
+      await reply.code(503).send({ error: 'loading state from Kafka; retry shortly' });
+      return undefined;
+    }
+    return tenant.value;
+  };
+}
+
+export function bodyText(body: unknown): string {
   if (typeof body === 'string') return body;
   return body === undefined || body === null ? '' : JSON.stringify(body);
 }

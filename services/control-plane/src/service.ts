@@ -3,14 +3,15 @@ import type { Producer, Admin, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Client } from '@elastic/elasticsearch';
 import { createElasticsearch } from '@tributary/elasticsearch';
-import { CompactedTopicView, createKafka, ensureTopics, platformTopics, PIPELINES_TOPIC, STATUS_TOPIC, type TenantTopicOptions } from '@tributary/kafka';
+import { CompactedTopicView, createKafka, DeadLetterStore, ensureTopics, platformTopics, PIPELINES_TOPIC, STATUS_TOPIC, type TenantTopicOptions } from '@tributary/kafka';
 import { ManifestValidator, PipelineRegistry } from '@tributary/pipeline';
 import type { ApplyDeps } from './apply.js';
 import { TokenAuthenticator, type TokenConfig } from './auth.js';
 import { AddressPolicy } from '@tributary/notify';
 import { destinationChecker } from './destination.js';
 import { ControlPlaneMetrics } from './metrics.js';
-import { registerRoutes } from './routes.js';
+import { registerDeadLetterRoutes } from './dead-letter-routes.js';
+import { registerRoutes, tenantGuard } from './routes.js';
 import { StatusBook } from './status.js';
 
 export interface ControlPlaneOptions {
@@ -96,7 +97,13 @@ export class ControlPlane {
       },
       now: () => new Date(),
     };
-    registerRoutes(this.app, { apply: deps, auth: new TokenAuthenticator(this.options.tokens), metrics: this.metrics, ready: () => this.loaded });
+    const routes = { apply: deps, auth: new TokenAuthenticator(this.options.tokens), metrics: this.metrics, ready: () => this.loaded };
+    registerRoutes(this.app, routes);
+    registerDeadLetterRoutes(this.app, {
+      guard: tenantGuard(routes),
+      store: new DeadLetterStore({ kafka: this.kafka, admin: this.admin, producer: this.producer, logger }),
+      logger,
+    });
 
     this.views = [
       new CompactedTopicView({

@@ -1,0 +1,423 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Admin, IHeaders, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+import { tenantNames } from '@tributary/tenant';
+import { DEAD_LETTER_HEADERS, readDeadLetter, type DeadLetterCause, type DeadLetterClass } from './dead-letter.js';
+
+/** Headers a replayed record carries into `logs.<tenant>` (and, if it fails again, back into the dead letter). */
+export const REPLAY_HEADERS = {
+  /** The replay it came from (a UUID, one per replay run and its resumptions). */
+  id: 'tributary.replay.id',
+  /** How many times this record has been replayed. */
+  count: 'tributary.replay.count',
+  /** The dead letter it was replayed from: `dlq.<tenant>/<partition>/<offset>`. */
+  from: 'tributary.replay.from',
+} as const;
+
+/** Which dead letters: by record time (ms, `until` inclusive), class and pipeline. */
+export interface DeadLetterFilter {
+  readonly since?: number | undefined;
+  readonly until?: number | undefined;
+  readonly class?: DeadLetterClass | undefined;
+  readonly pipeline?: string | undefined;
+}
+
+/** A dead letter as the API shows it: coordinates, cause, headers, the value as text (cut). */
+export interface StoredDeadLetter {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  /** When it was dead-lettered (the record's timestamp). */
+  readonly timestamp: string;
+  readonly key: string | null;
+  readonly cause: DeadLetterCause;
+  readonly replayCount: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly value: string | null;
+  readonly valueBytes: number;
+  readonly truncated: boolean;
+}
+
+/** A partition's offsets [from, to) to read. */
+interface Range {
+  readonly partition: number;
+  from: bigint;
+  readonly to: bigint;
+}
+
+export interface ListOptions {
+  /** Most dead letters returned; default 100. */
+  readonly limit?: number;
+  /** Most records looked at (the filter runs on what is read); default 100 000. */
+  readonly maxScan?: number;
+  readonly timeoutMs?: number;
+}
+
+export interface ListResult {
+  readonly deadLetters: StoredDeadLetter[];
+  /** Records read to find them. */
+  readonly scanned: number;
+  /** False when more may match: the limit, the scan bound or the time ran out first. */
+  readonly complete: boolean;
+}
+
+export interface ReplayOptions {
+  readonly dryRun?: boolean;
+  /** Records produced per second at most, so live traffic keeps flowing; default 500. */
+  readonly ratePerSecond?: number;
+  /** Records replayed by this call at most; the rest is left to `resume`; default 10 000. */
+  readonly maxRecords?: number;
+  /** A dead letter replayed this many times already is skipped (stops a loop); default 3. */
+  readonly maxReplays?: number;
+  /** Where an earlier call stopped (`ReplayResult.resume`): the same replay goes on. */
+  readonly resume?: string | undefined;
+  readonly signal?: AbortSignal;
+}
+
+export interface ReplayResult {
+  readonly replayId: string;
+  readonly matched: number;
+  /** Produced to `logs.<tenant>` (0 in a dry run). */
+  readonly replayed: number;
+  /** Matched, but replayed `maxReplays` times already. */
+  readonly skipped: number;
+  /** Records read so far by this replay (this call). */
+  readonly scanned: number;
+  /** Set while there is more: pass it back to go on. */
+  readonly resume?: string | undefined;
+  readonly done: boolean;
+}
+
+export interface PurgeResult {
+  readonly partitions: ReadonlyArray<{ readonly partition: number; readonly from: string; readonly to: string; readonly records: number }>;
+  readonly records: number;
+  readonly dryRun: boolean;
+}
+
+export interface DeadLetterStoreOptions {
+  readonly kafka: Kafka;
+  readonly admin: Admin;
+  /** Produces replays; idempotent, acks=all. */
+  readonly producer: Producer;
+  readonly logger: Logger;
+  /** Characters of a value shown; default 4 096. */
+  readonly valueChars?: number;
+}
+
+interface Cursor {
+  readonly id: string;
+  readonly ranges: ReadonlyArray<readonly [number, string, string]>;
+}
+
+/**
+ * A tenant's dead letters as something to look at and act on: list (time → offsets, then
+ * the filter), follow live, replay to `logs.<tenant>` byte for byte, purge (delete-records
+ * up to a time). kafkajs has no manual assignment, so every read is a short-lived consumer
+ * in a throwaway group that never commits (its join costs the broker's
+ * `group.initial.rebalance.delay.ms`).
+ */
+export class DeadLetterStore {
+  private readonly valueChars: number;
+
+  constructor(private readonly options: DeadLetterStoreOptions) {
+    this.valueChars = options.valueChars ?? 4096;
+  }
+
+  async list(tenant: string, filter: DeadLetterFilter, options: ListOptions = {}): Promise<ListResult> {
+    const topic = tenantNames(tenant).deadLetterTopic;
+    const limit = options.limit ?? 100;
+    const maxScan = options.maxScan ?? 100_000;
+    const ranges = await this.ranges(topic, filter);
+    // Oldest first across partitions: take up to `limit` of each, then merge by time.
+    const found: Array<{ at: number; letter: StoredDeadLetter }> = [];
+    const perPartition = new Map<number, number>();
+    let scanned = 0;
+    const read = await this.read(topic, ranges, (partition, message) => {
+      scanned++;
+      const letter = this.matching(topic, partition, message, filter);
+      if (letter) {
+        found.push({ at: Number(message.timestamp), letter });
+        perPartition.set(partition, (perPartition.get(partition) ?? 0) + 1);
+      }
+      if (scanned >= maxScan) return 'stop';
+      return (perPartition.get(partition) ?? 0) >= limit ? 'done' : 'next';
+    }, options.timeoutMs);
+    found.sort((a, b) => a.at - b.at || a.letter.partition - b.letter.partition);
+    const complete = read.complete && found.length <= limit && [...perPartition.values()].every((n) => n < limit);
+    return { deadLetters: found.slice(0, limit).map((f) => f.letter), scanned, complete };
+  }
+
+  /**
+   * Re-produces the matching dead letters' original key and value, byte for byte, to
+   * `logs.<tenant>`, with their own headers (not the dead-letter ones) and the replay's: the
+   * processor runs them through the pipeline now in force, and their ids make a second
+   * replay store nothing twice. The offsets to read are fixed at the first call (carried in
+   * `resume`), so what fails again during the replay is not replayed by it.
+   */
+  async replay(tenant: string, filter: DeadLetterFilter, options: ReplayOptions = {}): Promise<ReplayResult> {
+    const names = tenantNames(tenant);
+    const topic = names.deadLetterTopic;
+    const cursor = options.resume ? decodeCursor(options.resume) : { id: randomUUID(), ranges: (await this.ranges(topic, filter)).map((r) => [r.partition, String(r.from), String(r.to)] as const) };
+    const ranges: Range[] = cursor.ranges.map(([partition, from, to]) => ({ partition, from: BigInt(from), to: BigInt(to) }));
+    const maxRecords = options.maxRecords ?? 10_000;
+    const maxReplays = options.maxReplays ?? 3;
+    const rate = options.ratePerSecond ?? 500;
+    let matched = 0;
+    let replayed = 0;
+    let skipped = 0;
+    let scanned = 0;
+    let pending: Message[] = [];
+    let pendingBytes = 0;
+    const started = Date.now();
+    const flush = async (): Promise<void> => {
+      if (pending.length === 0) return;
+      const batch = pending;
+      pending = [];
+      pendingBytes = 0;
+      if (!options.dryRun) {
+        await this.options.producer.send({ topic: names.logsTopic, acks: -1, messages: batch });
+        replayed += batch.length;
+        // The rate limit: no faster than `rate` records a second since the start.
+        const ahead = (replayed / rate) * 1000 - (Date.now() - started);
+        if (ahead > 0) await sleep(ahead, undefined, options.signal ? { signal: options.signal } : {}).catch(() => undefined);
+      }
+    };
+    const read = await this.read(
+      topic,
+      ranges,
+      async (partition, message) => {
+        if (matched >= maxRecords || options.signal?.aborted) return 'stop';
+        scanned++;
+        const cause = readDeadLetter(message.headers);
+        if (cause && passes(cause, Number(message.timestamp), filter)) {
+          matched++;
+          const count = replayCountOf(message.headers);
+          if (count >= maxReplays) skipped++;
+          else {
+            pending.push(replayMessage(message, { id: cursor.id, count: count + 1, from: `${topic}/${partition}/${message.offset}` }));
+            pendingBytes += message.value?.length ?? 0;
+            if (pending.length >= 500 || pendingBytes >= 512 * 1024) await flush();
+          }
+        }
+        return 'next';
+      },
+      undefined,
+    );
+    await flush();
+    const left = ranges.filter((r) => r.from < r.to);
+    const done = read.complete && left.length === 0;
+    const resume = done ? undefined : encodeCursor({ id: cursor.id, ranges: left.map((r) => [r.partition, String(r.from), String(r.to)] as const) });
+    return { replayId: cursor.id, matched, replayed: options.dryRun ? 0 : replayed, skipped, scanned, resume, done };
+  }
+
+  /**
+   * Advances the start of `dlq.<tenant>` (Kafka delete-records) to the first dead letter
+   * after `until` in every partition; `dryRun` says what would go. Only a prefix of a
+   * partition can go, so there is no filter by class or pipeline.
+   */
+  async purge(tenant: string, until: number, options: { dryRun?: boolean } = {}): Promise<PurgeResult> {
+    const topic = tenantNames(tenant).deadLetterTopic;
+    const { admin } = this.options;
+    const [ends, cut] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchTopicOffsetsByTimestamp(topic, until + 1)]);
+    const partitions = ends.map(({ partition, low, high }) => {
+      const at = cut.find((c) => c.partition === partition)?.offset;
+      // No record after `until`: everything goes (up to the end).
+      const to = at === undefined || BigInt(at) < 0n ? BigInt(high) : BigInt(at);
+      const from = BigInt(low);
+      return { partition, from: String(from), to: String(to > from ? to : from), records: Number(to > from ? to - from : 0n) };
+    });
+    const doomed = partitions.filter((p) => p.records > 0);
+    if (!options.dryRun && doomed.length > 0) {
+      await admin.deleteTopicRecords({ topic, partitions: doomed.map((p) => ({ partition: p.partition, offset: p.to })) });
+    }
+    return { partitions: partitions.sort((a, b) => a.partition - b.partition), records: doomed.reduce((n, p) => n + p.records, 0), dryRun: options.dryRun ?? false };
+  }
+
+  /**
+   * Calls `onDeadLetter` for every dead letter written from now on that passes the filter,
+   * until `signal` aborts. Resolves once following (the consumer has joined).
+   */
+  async follow(tenant: string, filter: DeadLetterFilter, onDeadLetter: (letter: StoredDeadLetter) => void, signal: AbortSignal): Promise<void> {
+    const topic = tenantNames(tenant).deadLetterTopic;
+    const consumer = this.options.kafka.consumer({ groupId: `tributary-dlq-follow-${randomBytes(6).toString('hex')}`, maxWaitTimeInMs: 250 });
+    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+    const stop = (): void => void consumer.disconnect().catch((err: unknown) => this.options.logger.warn({ err, topic }, 'following dead letters: disconnect failed'));
+    signal.addEventListener('abort', stop, { once: true });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: false });
+      await consumer.run({
+        autoCommit: false,
+        eachMessage: async ({ partition, message }) => {
+          const letter = this.matching(topic, partition, message, filter);
+          if (letter && !signal.aborted) onDeadLetter(letter);
+        },
+      });
+      await Promise.race([joined, new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))]);
+    } catch (err) {
+      stop();
+      throw err;
+    }
+  }
+
+  /** Per partition, the offsets of records in [since, until]: time → offsets. */
+  private async ranges(topic: string, filter: DeadLetterFilter): Promise<Range[]> {
+    const { admin } = this.options;
+    const ends = await admin.fetchTopicOffsets(topic);
+    const [starts, stops] = await Promise.all([
+      filter.since === undefined ? undefined : admin.fetchTopicOffsetsByTimestamp(topic, filter.since),
+      filter.until === undefined ? undefined : admin.fetchTopicOffsetsByTimestamp(topic, filter.until + 1),
+    ]);
+    return ends.map(({ partition, low, high }) => {
+      const offsetIn = (entries: typeof starts, fallback: string): bigint => {
+        const at = entries?.find((e) => e.partition === partition)?.offset;
+        return at === undefined || BigInt(at) < 0n ? BigInt(fallback) : BigInt(at);
+      };
+      const from = offsetIn(starts, low);
+      const to = offsetIn(stops, high);
+      return { partition, from: from < BigInt(low) ? BigInt(low) : from, to };
+    });
+  }
+
+  /**
+   * Reads `ranges` of `topic` in order per partition; `visit` says go on (`next`), this
+   * partition is done, or stop everything. Each range's `from` advances as records are read.
+   */
+  private async read(
+    topic: string,
+    ranges: Range[],
+    visit: (partition: number, message: KafkaMessage) => 'next' | 'done' | 'stop' | Promise<'next' | 'done' | 'stop'>,
+    timeoutMs = 30_000,
+  ): Promise<{ complete: boolean }> {
+    const open = new Map(ranges.filter((r) => r.from < r.to).map((r) => [r.partition, r]));
+    if (open.size === 0) return { complete: true };
+    const consumer = this.options.kafka.consumer({ groupId: `tributary-dlq-read-${randomBytes(6).toString('hex')}`, maxWaitTimeInMs: 250 });
+    let finish!: (complete: boolean) => void;
+    const finished = new Promise<boolean>((resolve) => (finish = resolve));
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    const close = (partition: number): void => {
+      open.delete(partition);
+      consumer.pause([{ topic, partitions: [partition] }]);
+      if (open.size === 0) finish(true);
+    };
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      let stopped = false;
+      await consumer.run({
+        autoCommit: false,
+        eachBatch: async ({ batch, heartbeat }) => {
+          const range = open.get(batch.partition);
+          if (!range || stopped) return;
+          for (const message of batch.messages) {
+            const offset = BigInt(message.offset);
+            if (offset < range.from) continue;
+            if (offset >= range.to) break;
+            const next = await visit(batch.partition, message);
+            if (next === 'stop') {
+              stopped = true;
+              finish(false);
+              return;
+            }
+            range.from = offset + 1n;
+            if (next === 'done') break;
+            await heartbeat();
+          }
+          if (range.from >= range.to || !open.has(batch.partition)) close(batch.partition);
+          else if (batch.messages.length > 0 && BigInt(batch.lastOffset()) + 1n >= range.to) close(batch.partition);
+        },
+      });
+      for (const range of open.values()) consumer.seek({ topic, partition: range.partition, offset: String(range.from) });
+      return { complete: await finished };
+    } finally {
+      clearTimeout(timer);
+      await consumer.disconnect().catch(() => undefined);
+    }
+  }
+
+  private matching(topic: string, partition: number, message: KafkaMessage, filter: DeadLetterFilter): StoredDeadLetter | undefined {
+    const cause = readDeadLetter(message.headers);
+    if (!cause || !passes(cause, Number(message.timestamp), filter)) return undefined;
+    const text = message.value === null ? null : message.value.toString('utf8');
+    const truncated = text !== null && text.length > this.valueChars;
+    return {
+      topic,
+      partition,
+      offset: message.offset,
+      timestamp: new Date(Number(message.timestamp)).toISOString(),
+      key: message.key === null ? null : message.key.toString('utf8'),
+      cause,
+      replayCount: replayCountOf(message.headers),
+      headers: headerText(message.headers),
+      value: text === null ? null : truncated ? `${text.slice(0, this.valueChars)}…` : text,
+      valueBytes: message.value?.length ?? 0,
+      truncated,
+    };
+  }
+}
+
+function passes(cause: DeadLetterCause, at: number, filter: DeadLetterFilter): boolean {
+  if (filter.class !== undefined && cause.class !== filter.class) return false;
+  if (filter.pipeline !== undefined && cause.pipeline !== filter.pipeline) return false;
+  if (filter.since !== undefined && at < filter.since) return false;
+  if (filter.until !== undefined && at > filter.until) return false;
+  return true;
+}
+
+function replayCountOf(headers: IHeaders | undefined): number {
+  const value = headers?.[REPLAY_HEADERS.count];
+  const n = Number(String(Array.isArray(value) ? value[0] : (value ?? '0')));
+  return Number.isSafeInteger(n) && n > 0 ? n : 0;
+}
+
+/** The record to produce again: the original key, value and headers; the dead-letter headers replaced by the replay's. */
+function replayMessage(message: KafkaMessage, replay: { id: string; count: number; from: string }): Message {
+  const headers: IHeaders = {};
+  const ours = new Set<string>([...Object.values(DEAD_LETTER_HEADERS), ...Object.values(REPLAY_HEADERS)]);
+  for (const [name, value] of Object.entries(message.headers ?? {})) {
+    // The first-failure time stays: it is the record's story, and the next dead letter keeps it.
+    if (value !== undefined && (!ours.has(name) || name === DEAD_LETTER_HEADERS.firstFailure)) headers[name] = value;
+  }
+  headers[REPLAY_HEADERS.id] = replay.id;
+  headers[REPLAY_HEADERS.count] = String(replay.count);
+  headers[REPLAY_HEADERS.from] = replay.from;
+  return { key: message.key, value: message.value, headers };
+}
+
+function headerText(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value === undefined) continue;
+    const first = Array.isArray(value) ? value[0] : value;
+    out[name] = String(first ?? '').slice(0, 4096);
+  }
+  return out;
+}
+
+function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
+}
+
+/** A resume token back: malformed ones throw `InvalidResumeError`. */
+function decodeCursor(token: string): Cursor {
+  try {
+    const cursor = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Cursor;
+    const valid =
+      typeof cursor.id === 'string' &&
+      Array.isArray(cursor.ranges) &&
+      cursor.ranges.every((r) => Array.isArray(r) && Number.isInteger(r[0]) && /^\d+$/.test(String(r[1])) && /^\d+$/.test(String(r[2])));
+    if (valid) return cursor;
+  } catch {
+    // fall through
+  }
+  throw new InvalidResumeError();
+}
+
+/** A `resume` token that isn't one this store gave out. */
+export class InvalidResumeError extends Error {
+  constructor() {
+    super('resume is not a token a replay returned');
+    this.name = 'InvalidResumeError';
+  }
+}

@@ -14,7 +14,8 @@ export function withRemoteFlags(command: Command): Command {
 }
 
 export interface Remote {
-  request(method: string, path: string, body?: string): Promise<{ status: number; body: unknown }>;
+  /** `type` is the body's content type; default YAML (manifests). */
+  request(method: string, path: string, body?: string, type?: string): Promise<{ status: number; body: unknown }>;
 }
 
 /** A small client of the control plane's HTTP API; undefined (after saying why) without a token. */
@@ -26,12 +27,13 @@ export function remote(ctx: CliContext, flags: RemoteFlags): Remote | undefined 
     return undefined;
   }
   return {
-    async request(method, path, body) {
+    async request(method, path, body, type = 'application/yaml') {
       const response = await fetch(`${server}${path}`, {
         method,
-        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/yaml' }) },
+        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': type }) },
         ...(body === undefined ? {} : { body }),
-        signal: AbortSignal.timeout(60_000),
+        // A replay call may take a while: it is rate-limited on the server.
+        signal: AbortSignal.timeout(180_000),
       }).catch((err: Error) => {
         throw new Error(`cannot reach the control plane at ${server}: ${err.cause instanceof Error ? err.cause.message : err.message}`);
       });

@@ -124,3 +124,19 @@ function contractFields(envelope: Envelope): Envelope {
   const ownKubernetes: KubernetesMetadata = labels === undefined ? { namespace, pod, pod_uid, container } : { namespace, pod, pod_uid, container, labels };
   return { id, time, stream, message, source: ownSource, kubernetes: ownKubernetes };
 }
+
+/**
+ * The log line of a record value, for people reading a dead letter: the `message` of a JSON
+ * envelope (what the forwarder and the SDK write), or undefined for anything else (a
+ * registry-framed envelope, a record that isn't one). No validation: a dead letter's value
+ * may be broken in every other way.
+ */
+export function envelopeMessage(value: string): string | undefined {
+  if (!value.startsWith('{')) return undefined;
+  try {
+    const parsed = JSON.parse(value) as { message?: unknown };
+    return typeof parsed === 'object' && parsed !== null && typeof parsed.message === 'string' ? parsed.message : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -79,6 +79,15 @@ test('samples and the message are redacted whole, then cut: a secret never leave
   assert.deepEqual(n.samples[1], { partition: 2, offset: '1002', value: null, truncated: false });
 });
 
+test('a sample of a JSON envelope also carries its log line, redacted', () => {
+  const groups = new DeadLetterGroups({ redact: (_e, text) => text.replaceAll(/sk_live_[0-9a-z]+/g, '[REDACTED]') });
+  groups.add(entry(1, { value: Buffer.from(JSON.stringify({ id: 'f2-x', time: '2026-12-03T10:00:00Z', stream: 'stdout', message: '{"token":"sk_live_abc","msg":"tru' })) }));
+  groups.add(entry(2, { value: Buffer.from([0xff, 0x00, 0x7b]) }));
+  const [n] = groups.flush();
+  assert.equal(n?.samples[0]?.message, '{"token":"[REDACTED]","msg":"tru');
+  assert.equal(n?.samples[1]?.message, undefined, 'not an envelope: the value only');
+});
+
 test('a delivery is signed over its timestamp and body; the receiver’s check refuses another secret, another body and an old delivery', () => {
   const body = JSON.stringify({ version: 1, count: 3 });
   const now = Date.now();

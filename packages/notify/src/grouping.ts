@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { envelopeMessage } from '@tributary/envelope';
 import type { DeadLetterCause, DeadLetterClass } from '@tributary/kafka';
 
 /** One dead letter as read back from `dlq.<tenant>`. */
@@ -44,6 +45,8 @@ export interface NotificationSample {
   readonly offset: string;
   /** The record's value as text, redacted, cut to the sample size. */
   readonly value: string | null;
+  /** The log line (the envelope's `message`) when the value is a JSON envelope, redacted and cut the same way. */
+  readonly message?: string;
   readonly truncated: boolean;
 }
 
@@ -182,9 +185,12 @@ export class DeadLetterGroups {
 
   private sample(entry: DeadLetterEntry): NotificationSample {
     if (entry.value === null) return { partition: entry.partition, offset: entry.offset, value: null, truncated: false };
-    const text = this.redact(entry, entry.value.toString('utf8'));
-    const truncated = text.length > this.sampleChars;
-    return { partition: entry.partition, offset: entry.offset, value: truncated ? `${text.slice(0, this.sampleChars)}…` : text, truncated };
+    const raw = entry.value.toString('utf8');
+    const cut = (text: string): string => (text.length > this.sampleChars ? `${text.slice(0, this.sampleChars)}…` : text);
+    const text = this.redact(entry, raw);
+    const line = envelopeMessage(raw);
+    const message = line === undefined ? undefined : this.redact(entry, line);
+    return { partition: entry.partition, offset: entry.offset, value: cut(text), ...(message === undefined ? {} : { message: cut(message) }), truncated: text.length > this.sampleChars };
   }
 
   private redact(entry: DeadLetterEntry, text: string): string {

@@ -8,7 +8,7 @@ export function slackMessage(n: DeadLetterNotification): { text: string } {
     `:warning: *${pipeline}*: ${n.count.toLocaleString('en-US')} dead letter${n.count === 1 ? '' : 's'} (${n.class}${rule}) from ${n.firstAt} to ${n.lastAt}`,
     `> ${escape(n.message).slice(0, 500)}`,
   ];
-  const sample = n.samples[0]?.value;
+  const sample = n.samples[0]?.message ?? n.samples[0]?.value;
   if (sample) lines.push('```', escape(sample).replaceAll('```', "'''").slice(0, 1000), '```');
   lines.push(`Inspect: \`${n.commands.show}\``, `Replay after a fix: \`${n.commands.replay}\``);
   return { text: lines.join('\n') };

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { envelopeMessage } from '@tributary/envelope';
 import type { CliContext } from '../context.js';
 import { EXIT } from './manifest-files.js';
 import { refusal, remote, withRemoteFlags, type Remote, type RemoteFlags } from './remote.js';
@@ -104,7 +105,7 @@ export function dlqCommand(ctx: CliContext): Command {
       const replays = d.replayCount > 0 ? ` replayed ${d.replayCount}×` : '';
       if (!detail) {
         // One line each; the value is a log line: control characters shown escaped, never sent to the terminal.
-        ctx.out.write(`${d.timestamp}  ${d.partition}/${d.offset}  ${d.cause.class}${rule}  ${pipeline}${replays}  ${printable(d.cause.message, 80)}  ${printable(d.value ?? '(no value)', 80)}\n`);
+        ctx.out.write(`${d.timestamp}  ${d.partition}/${d.offset}  ${d.cause.class}${rule}  ${pipeline}${replays}  ${printable(d.cause.message, 80)}  ${printable(d.value === null ? '(no value)' : (envelopeMessage(d.value) ?? d.value), 80)}\n`);
         continue;
       }
       ctx.out.write(
@@ -115,6 +116,7 @@ export function dlqCommand(ctx: CliContext): Command {
           `  error:    ${printable(d.cause.message, 4096)}`,
           `  from:     ${d.cause.topic}/${d.cause.partition}/${d.cause.offset}, first failed ${d.cause.firstFailure}`,
           `  key:      ${d.key === null ? '(none)' : printable(d.key, 200)}`,
+          ...(d.value !== null && envelopeMessage(d.value) !== undefined ? [`  line:     ${printable(envelopeMessage(d.value) as string, 4096)}`] : []),
           ...Object.entries(d.headers).filter(([name]) => !name.startsWith('tributary.')).map(([name, value]) => `  header:   ${printable(name, 100)}: ${printable(value, 200)}`),
           `  value (${d.valueBytes} bytes${d.truncated ? ', cut' : ''}):`,
           `    ${printable(d.value ?? '(none)', 100_000)}`,

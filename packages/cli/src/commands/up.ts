@@ -1,19 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
+import { describeAlert, writeDemoFiles, type DemoFiles } from './demo-alerts.js';
 import { DemoProducer } from './demo-producer.js';
 import type { BackgroundState } from '@tributary/testkit';
 import type { CliContext } from '../context.js';
 import { engineOptions, withEngineFlags, type EngineFlags } from './engine-flags.js';
-
-const DEMO_MANIFEST = fileURLToPath(new URL('../../../pipeline/examples/checkout-api.yaml', import.meta.url));
 
 interface Services {
   readonly controlPlane: string;
   readonly adminToken: string;
   /** Base URL of the processor's /metrics, /healthz and /readyz. */
   processor?: string;
+  notifier?: string;
+  receiver?: string;
+  demo?: DemoFiles;
 }
 
 /**
@@ -22,7 +23,7 @@ interface Services {
  */
 export function upCommand(ctx: CliContext): Command {
   return withEngineFlags(new Command('up'))
-    .description('run the whole stack locally (engines, control plane, processor, a demo tenant producing logs) until Ctrl-C, and print where to look')
+    .description('run the whole stack locally (engines, control plane, processor, notifier, a demo tenant producing logs and a receiver printing its dead-letter alerts) until Ctrl-C, and print where to look')
     .option('--port <port>', 'control plane port (0 picks a free one)', '8080')
     .action(async (flags: EngineFlags & { port: string }) => {
       let services: Services | undefined;
@@ -34,7 +35,18 @@ export function upCommand(ctx: CliContext): Command {
         startServices: async (state) => {
           // The control plane needs both; with either turned off, only engines run.
           if (!state.env['KAFKA_BROKERS'] || !state.env['ELASTICSEARCH_URL']) return async () => undefined;
-          const [{ ControlPlane }, { Processor }, { createKafka }] = await Promise.all([import('@tributary/control-plane'), import('@tributary/processor'), import('@tributary/kafka')]);
+          const [{ ControlPlane }, { Processor }, { Notifier }, { createKafka }, { startWebhookReceiver }] = await Promise.all([
+            import('@tributary/control-plane'),
+            import('@tributary/processor'),
+            import('@tributary/notifier'),
+            import('@tributary/kafka'),
+            import('@tributary/notify'),
+          ]);
+          // The demo's alerts go to a receiver on loopback, which the platform allowlist must admit.
+          const allow = ['127.0.0.1/32'];
+          const secret = randomBytes(24).toString('base64url');
+          const receiver = await startWebhookReceiver({ secret, onReceived: (received) => ctx.out.write(describeAlert(received)) });
+          const demo = writeDemoFiles(flags.stateDir, receiver.url, secret);
           const adminToken = ctx.env['TRIBUTARY_ADMIN_TOKEN'] ?? randomBytes(18).toString('base64url');
           const controlPlane = new ControlPlane({
             brokers: (state.env['KAFKA_BROKERS'] ?? '').split(','),
@@ -43,11 +55,12 @@ export function upCommand(ctx: CliContext): Command {
             host: '127.0.0.1',
             tokens: { tenants: {}, adminToken },
             topics: { partitions: 3 },
+            notifyAllow: allow,
             logger: ctx.logger,
           });
           await controlPlane.start();
-          services = { controlPlane: controlPlane.address, adminToken };
-          await applyDemo(controlPlane.address, adminToken, ctx);
+          services = { controlPlane: controlPlane.address, adminToken, receiver: receiver.url, demo };
+          await applyDemo(controlPlane.address, adminToken, demo.manifest, ctx);
           const brokers = (state.env['KAFKA_BROKERS'] ?? '').split(',');
           const processor = new Processor({
             brokers,
@@ -60,12 +73,17 @@ export function upCommand(ctx: CliContext): Command {
           });
           await processor.start();
           services.processor = processor.metricsAddress;
-          const demo = new DemoProducer(createKafka({ brokers, clientId: 'tributary-demo' }, ctx.logger));
-          await demo.start();
+          const notifier = new Notifier({ brokers, allow, secretsDir: demo.secretsDir, topicRefreshMs: 2000, metricsPort: 0, host: '127.0.0.1', logger: ctx.logger });
+          await notifier.start();
+          services.notifier = notifier.metricsAddress;
+          const producer = new DemoProducer(createKafka({ brokers, clientId: 'tributary-demo' }, ctx.logger));
+          await producer.start();
           return async () => {
-            await demo.stop();
+            await producer.stop();
+            await notifier.stop();
             await processor.stop();
             await controlPlane.stop();
+            await receiver.close();
           };
         },
         onReady: (state) => ctx.out.write(banner(state, flags.stateDir, services)),
@@ -74,11 +92,11 @@ export function upCommand(ctx: CliContext): Command {
 }
 
 /** The demo tenant `payments` gets the example pipeline, through the real API. */
-async function applyDemo(server: string, token: string, ctx: CliContext): Promise<void> {
+async function applyDemo(server: string, token: string, manifest: string, ctx: CliContext): Promise<void> {
   const response = await fetch(`${server}/v1/tenants/payments/pipelines/checkout-api`, {
     method: 'PUT',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/yaml' },
-    body: readFileSync(DEMO_MANIFEST, 'utf8'),
+    body: readFileSync(manifest, 'utf8'),
   });
   if (!response.ok) ctx.logger.warn({ status: response.status, body: await response.text() }, 'the demo pipeline was not applied');
 }
@@ -97,7 +115,9 @@ function banner(state: BackgroundState, stateDir: string, services: Services | u
       'Services:',
       `  control plane   ${services.controlPlane}  (admin token ${services.adminToken})`,
       `  processor       group tributary-processor, ${services.processor ?? ''}/metrics`,
+      `  notifier        group tributary-notifier, ${services.notifier ?? ''}/metrics`,
       '  demo producer   tenant payments, container api: a line a second, every 7th cut short',
+      `  demo receiver   ${services.receiver ?? ''}: the tenant's dead-letter alerts print here (signed; a 30 s window)`,
     );
   }
   lines.push('', 'Where to look:');
@@ -114,7 +134,17 @@ function banner(state: BackgroundState, stateDir: string, services: Services | u
     lines.push(`  documents:  curl -s '${es}/logs.payments.*/_search?sort=@timestamp:desc&size=3&pretty'`);
     lines.push(`  indices:    curl -s '${es}/_cat/indices?v'`);
   }
-  if (kafka) lines.push(`  dead letters: kcat -b ${kafka} -C -t dlq.payments -e -f '%h %s\\n'`);
+  if (services?.demo) {
+    lines.push(
+      '  dead letters: every 7th line is cut short, fails to parse and becomes a dead letter; within',
+      '              about 30 s an alert prints here. Then look, fix and get them back:',
+      '              npx tributary dlq list --tenant payments --since 10m',
+      `              npx tributary apply -f ${services.demo.fixed}   # index lines cut short, with error.*`,
+      '              npx tributary dlq replay --tenant payments --since 10m',
+      `              curl -s '${es ?? ''}/logs.payments.*/_search?q=error.type:parse&size=1&pretty'`,
+    );
+  }
+  if (kafka) lines.push(`  raw dead letters: kcat -b ${kafka} -C -t dlq.payments -e -f '%h %s\\n'`);
   if (registry) lines.push(`  schemas:    curl -s ${registry}/subjects`);
   lines.push(`  variables:  ${stateDir}/engines.env (source it to point other shells here)`, '', 'Press Ctrl-C to stop everything.', '');
   return lines.join('\n');

@@ -12,7 +12,8 @@ import { promisify } from 'node:util';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { pino } from 'pino';
 import { ControlPlane } from '@tributary/control-plane';
-import { createKafka, deadLetterMessage, ensureTopics, REPLAY_HEADERS, tenantTopics } from '@tributary/kafka';
+import { createKafka, deadLetterMessage, DELIVERIES_TOPIC, ensureTopics, REPLAY_HEADERS, tenantTopics } from '@tributary/kafka';
+import { deliveryStatusKey, type DeliveryStatus } from '@tributary/notify';
 import { eventually, testEngines, uniqueName } from '@tributary/testkit';
 import { parseWhen } from '../packages/cli/src/commands/dlq.js';
 
@@ -126,12 +127,48 @@ test('tributary dlq list, show, replay and purge', { timeout: 180_000 }, async (
     assert.equal(message.headers?.['tributary.error.class'], undefined, 'not the dead-letter headers');
   }
 
+  // tributary status: the last hour's dead letters by class, and the subscription's last delivery.
+  const applied = await service.http.inject({
+    method: 'PUT',
+    url: `/v1/tenants/${tenant}/pipelines/api`,
+    headers: { authorization: `Bearer ${tokens[tenant]}`, 'content-type': 'application/yaml' },
+    payload: `apiVersion: tributary.dev/v1alpha1\nkind: LoggingPipeline\nmetadata: { name: api, namespace: ${tenant} }\nspec:\n  output: { elasticsearch: { index: api } }\n`,
+  });
+  assert.equal(applied.statusCode, 201, applied.body);
+  const producer = kafka.producer({ idempotent: true });
+  await producer.connect();
+  await producer.send({
+    topic: `dlq.${tenant}`,
+    acks: -1,
+    messages: [0, 1, 2].map((i) => deadLetterMessage({ key: null, value: Buffer.from('{}') }, { class: i < 2 ? 'parse' : 'budget', message: 'x', pipeline: 'api', version: 1, topic: `logs.${tenant}`, partition: 0, offset: String(i), firstFailure: new Date().toISOString() })),
+  });
+  const delivery: DeliveryStatus = {
+    tenant,
+    pipeline: 'api',
+    subscription: 0,
+    channel: 'webhook',
+    destination: 'https://hooks.example',
+    last: { at: '2026-12-03T11:00:00.000Z', outcome: 'failed', idempotencyKey: 'k', class: 'parse', count: 2, window: { from: '2026-12-03T10:59:00.000Z', to: '2026-12-03T11:00:00.000Z' }, attempts: 7, status: 503, reason: 'answered 503' },
+  };
+  await producer.send({ topic: DELIVERIES_TOPIC, acks: -1, messages: [{ key: deliveryStatusKey(tenant, 'api', 0), value: JSON.stringify(delivery) }] });
+  await producer.disconnect();
+  await eventually('the status shows the new dead letters and the delivery', async () => /notify\[0\]/.test((await tributary(['status', tenant])).stdout));
+  const status = await tributary(['status', tenant]);
+  assert.equal(status.code, 0, status.stderr);
+  assert.match(status.stdout, new RegExp(`^${tenant}: 3 dead letters in the last hour`, 'm'));
+  assert.match(status.stdout, /^api {2}version 1 \(applied \S+\); last apply accepted at \S+$/m);
+  assert.match(status.stdout, /^ {2}dead letters, last hour: parse 2, budget 1$/m);
+  assert.match(status.stdout, /^ {2}notify\[0\] webhook https:\/\/hooks\.example: failed at 2026-12-03T11:00:00\.000Z \(2 parse dead letters, 7 attempts, answered 503\): answered 503$/m);
+  const one = await tributary(['status', tenant, 'api']);
+  assert.match(one.stdout, /^in force: {6}version 1/m);
+  assert.match(one.stdout, /dead letters, last hour: parse 2, budget 1/);
+
   const purgeDry = await tributary(['dlq', 'purge', ...scope, '--until', '2026-12-03T10:00:01Z', '--dry-run']);
   assert.equal(purgeDry.code, 0, purgeDry.stderr);
   assert.match(purgeDry.stdout, /partition 0: 2 dead letters \(offsets 0–2\)\nwould purge 2 dead letters/);
   const purge = await tributary(['dlq', 'purge', ...scope, '--until', '2026-12-03T10:00:01Z']);
   assert.equal(purge.code, 0, purge.stderr);
   const left = await tributary(['dlq', 'list', ...scope]);
-  assert.equal(left.stdout.trim().split('\n').length, 3, 'the two oldest went');
+  assert.equal(left.stdout.trim().split('\n').length, 6, 'the two oldest went');
   assert.match((await tributary(['dlq', 'purge', ...scope])).stderr, /--until is required/);
 });

@@ -89,6 +89,17 @@ export interface ReplayResult {
   readonly done: boolean;
 }
 
+export interface DeadLetterCounts {
+  readonly since: string;
+  /** Every dead letter since then (from the offsets). */
+  readonly total: number;
+  /** Pipeline (`""` for none) → class → count, of those read. */
+  readonly byPipeline: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  readonly scanned: number;
+  /** Whether every one was read (else `byPipeline` counts the first `scanned`). */
+  readonly complete: boolean;
+}
+
 export interface PurgeResult {
   readonly partitions: ReadonlyArray<{ readonly partition: number; readonly from: string; readonly to: string; readonly records: number }>;
   readonly records: number;
@@ -146,6 +157,29 @@ export class DeadLetterStore {
     found.sort((a, b) => a.at - b.at || a.letter.partition - b.letter.partition);
     const complete = read.complete && found.length <= limit && [...perPartition.values()].every((n) => n < limit);
     return { deadLetters: found.slice(0, limit).map((f) => f.letter), scanned, complete };
+  }
+
+  /**
+   * How many dead letters since `since`: the total from the offsets (exact), and per pipeline
+   * and class from reading them (exact while `complete`; at most `maxScan` are read).
+   */
+  async count(tenant: string, since: number, options: { maxScan?: number; timeoutMs?: number } = {}): Promise<DeadLetterCounts> {
+    const topic = tenantNames(tenant).deadLetterTopic;
+    const ranges = await this.ranges(topic, { since });
+    const total = ranges.reduce((n, r) => n + Number(r.to > r.from ? r.to - r.from : 0n), 0);
+    const maxScan = options.maxScan ?? 200_000;
+    const byPipeline: Record<string, Record<string, number>> = {};
+    let scanned = 0;
+    const read = await this.read(topic, ranges, (_partition, message) => {
+      scanned++;
+      const cause = readDeadLetter(message.headers);
+      if (cause) {
+        const classes = (byPipeline[cause.pipeline ?? ''] ??= {});
+        classes[cause.class] = (classes[cause.class] ?? 0) + 1;
+      }
+      return scanned >= maxScan ? 'stop' : 'next';
+    }, options.timeoutMs);
+    return { since: new Date(since).toISOString(), total, byPipeline, scanned, complete: read.complete && scanned === total };
   }
 
   /**

@@ -12,4 +12,4 @@ export { PartitionProgress } from './partition-progress.js';
 export { TenantTopicWatch } from './topic-watch.js';
 export type { TenantTopicWatchOptions } from './topic-watch.js';
 export { DeadLetterStore, InvalidResumeError, REPLAY_HEADERS } from './dead-letter-store.js';
-export type { DeadLetterFilter, DeadLetterStoreOptions, ListOptions, ListResult, PurgeResult, ReplayOptions, ReplayResult, StoredDeadLetter } from './dead-letter-store.js';
+export type { DeadLetterCounts, DeadLetterFilter, DeadLetterStoreOptions, ListOptions, ListResult, PurgeResult, ReplayOptions, ReplayResult, StoredDeadLetter } from './dead-letter-store.js';

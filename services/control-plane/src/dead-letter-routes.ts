@@ -2,14 +2,26 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { InvalidResumeError, type DeadLetterClass, type DeadLetterFilter, type DeadLetterStore } from '@tributary/kafka';
 import { parseTenant } from '@tributary/tenant';
+import type { DeliveryStatus } from '@tributary/notify';
 import type { TenantParams } from './routes.js';
 
 const CLASSES: readonly DeadLetterClass[] = ['decode', 'parse', 'schema', 'mapping', 'rejected', 'budget'];
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
+/** One pipeline of a tenant's status: what is in force and its last apply, its dead letters and notifications. */
+export interface PipelineOverview {
+  readonly name: string;
+  readonly version: number | null;
+  readonly appliedAt: string | null;
+  readonly lastAttempt: { readonly at: string; readonly outcome: string } | null;
+  readonly notifications: readonly DeliveryStatus[];
+}
+
 export interface DeadLetterRouteDeps {
   readonly guard: (request: FastifyRequest<{ Params: TenantParams }>, reply: FastifyReply) => Promise<string | undefined>;
   readonly store: DeadLetterStore;
+  /** The tenant's pipelines (in force, or with a status) and their subscriptions' last deliveries. */
+  readonly pipelines: (tenant: string) => PipelineOverview[];
   readonly logger: Logger;
   /** Live streams at once, per tenant and in all; default 5 and 100. */
   readonly maxStreamsPerTenant?: number;
@@ -78,6 +90,25 @@ export function registerDeadLetterRoutes(app: FastifyInstance, deps: DeadLetterR
     const limit = wholeNumber(request.query, 'limit', 1, 1000, errors) ?? 100;
     if (!filter.ok || errors.length > 0) return reply.code(400).send({ errors });
     return withTopic(reply, tenant, () => deps.store.list(tenant, filter.value, { limit }));
+  });
+
+  app.get<{ Params: TenantParams }>('/v1/tenants/:tenant/status', async (request, reply) => {
+    const tenant = await deps.guard(request, reply);
+    if (!tenant) return reply;
+    const since = Date.now() - 3_600_000;
+    let counts: Awaited<ReturnType<DeadLetterStore['count']>> | undefined;
+    try {
+      counts = await deps.store.count(tenant, since, { maxScan: 200_000, timeoutMs: 20_000 });
+    } catch (err) {
+      // No dead-letter topic yet: nothing dead-lettered.
+      if (!isUnknownTopic(err)) throw err;
+    }
+    const pipelines = deps.pipelines(tenant).map((p) => ({ ...p, deadLettersLastHour: counts?.byPipeline[p.name] ?? {} }));
+    return {
+      tenant,
+      deadLettersLastHour: { since: new Date(since).toISOString(), total: counts?.total ?? 0, complete: counts?.complete ?? true, withoutPipeline: counts?.byPipeline[''] ?? {} },
+      pipelines,
+    };
   });
 
   app.get<{ Params: TenantParams; Querystring: Record<string, unknown> }>('/v1/tenants/:tenant/deadletters/stream', async (request, reply) => {
@@ -167,12 +198,14 @@ async function withTopic<T>(reply: FastifyReply, tenant: string, work: () => Pro
   try {
     return await work();
   } catch (err) {
-    const type = (err as { type?: string }).type;
-    if (type === 'UNKNOWN_TOPIC_OR_PARTITION' || /does not host this topic-partition|unknown topic/i.test((err as Error).message)) {
-      return reply.code(404).send({ error: `tenant "${tenant}" has no dead-letter topic (dlq.${tenant}) yet` });
-    }
+    if (isUnknownTopic(err)) return reply.code(404).send({ error: `tenant "${tenant}" has no dead-letter topic (dlq.${tenant}) yet` });
     throw err;
   }
+}
+
+function isUnknownTopic(err: unknown): boolean {
+  const type = (err as { type?: string }).type;
+  return type === 'UNKNOWN_TOPIC_OR_PARTITION' || /does not host this topic-partition|unknown topic/i.test((err as Error).message);
 }
 
 function jsonObject(body: unknown): Record<string, unknown> | undefined {

@@ -77,6 +77,12 @@ export const OPENAPI = {
     '/v1/tenants/{tenant}/validate': {
       post: { summary: 'Validate a manifest (schema, compile, tests, scope) without applying it', responses: { '200': { description: '{ valid: true }' }, '422': { description: 'rejected' } } },
     },
+    '/v1/tenants/{tenant}/status': {
+      get: {
+        summary: "The tenant at a glance: per pipeline the version in force, the last apply, dead letters in the last hour by class, and each subscription's last delivery",
+        responses: { '200': { description: '{ tenant, deadLettersLastHour: { since, total, complete, withoutPipeline }, pipelines: [{ name, version, appliedAt, lastAttempt, deadLettersLastHour, notifications: [DeliveryStatus] }] }' } },
+      },
+    },
     '/v1/tenants/{tenant}/deadletters': {
       get: {
         summary: "The tenant's dead letters, oldest first: time → offsets, then the filter",

@@ -3,16 +3,16 @@ import type { Producer, Admin, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Client } from '@elastic/elasticsearch';
 import { createElasticsearch } from '@tributary/elasticsearch';
-import { CompactedTopicView, createKafka, DeadLetterStore, ensureTopics, platformTopics, PIPELINES_TOPIC, STATUS_TOPIC, type TenantTopicOptions } from '@tributary/kafka';
+import { CompactedTopicView, createKafka, DeadLetterStore, DELIVERIES_TOPIC, ensureTopics, platformTopics, PIPELINES_TOPIC, STATUS_TOPIC, type TenantTopicOptions } from '@tributary/kafka';
 import { ManifestValidator, PipelineRegistry } from '@tributary/pipeline';
 import type { ApplyDeps } from './apply.js';
 import { TokenAuthenticator, type TokenConfig } from './auth.js';
 import { AddressPolicy } from '@tributary/notify';
 import { destinationChecker } from './destination.js';
 import { ControlPlaneMetrics } from './metrics.js';
-import { registerDeadLetterRoutes } from './dead-letter-routes.js';
+import { registerDeadLetterRoutes, type PipelineOverview } from './dead-letter-routes.js';
 import { registerRoutes, tenantGuard } from './routes.js';
-import { StatusBook } from './status.js';
+import { DeliveryBook, StatusBook } from './status.js';
 
 export interface ControlPlaneOptions {
   readonly brokers: readonly string[];
@@ -40,6 +40,7 @@ export class ControlPlane {
   private readonly elasticsearch: Client;
   private readonly registry: PipelineRegistry;
   private readonly statuses = new StatusBook();
+  private readonly deliveries = new DeliveryBook();
   private readonly metrics = new ControlPlaneMetrics();
   private readonly app: FastifyInstance;
   private admin: Admin | undefined;
@@ -102,6 +103,7 @@ export class ControlPlane {
     registerDeadLetterRoutes(this.app, {
       guard: tenantGuard(routes),
       store: new DeadLetterStore({ kafka: this.kafka, admin: this.admin, producer: this.producer, logger }),
+      pipelines: (tenant) => this.overview(tenant),
       logger,
     });
 
@@ -124,10 +126,36 @@ export class ControlPlane {
         },
       }),
     ];
+    this.views.push(
+      new CompactedTopicView({
+        kafka: this.kafka,
+        topic: DELIVERIES_TOPIC,
+        logger,
+        onChange: (key, value) => {
+          if (!this.deliveries.update(key, value)) logger.warn({ key }, 'ignored a malformed delivery status record');
+        },
+      }),
+    );
     await Promise.all(this.views.map((view) => view.start()));
     this.loaded = true;
     this.url = await this.app.listen({ port: this.options.port, host: this.options.host });
     logger.info({ url: this.url, pipelines: this.registry.list().length }, 'control plane ready');
+  }
+
+  /** A tenant's pipelines, in force or ever applied, with their subscriptions' last deliveries. */
+  private overview(tenant: string): PipelineOverview[] {
+    const names = new Set([...this.registry.list(tenant).map((p) => p.name), ...this.statuses.names(tenant)]);
+    return [...names].sort().map((name) => {
+      const inForce = this.registry.get(tenant, name);
+      const status = this.statuses.get(tenant, name);
+      return {
+        name,
+        version: inForce?.version ?? null,
+        appliedAt: inForce?.appliedAt ?? null,
+        lastAttempt: status ? { at: status.lastAttempt.at, outcome: status.lastAttempt.outcome } : null,
+        notifications: this.deliveries.of(tenant, name),
+      };
+    });
   }
 
   private async publish(topic: string, key: string, value: string | null): Promise<void> {

@@ -1,3 +1,4 @@
+import { deliveryStatusKey, type DeliveryStatus } from '@tributary/notify';
 import type { ManifestError } from '@tributary/pipeline';
 
 /** The value of `tributary.status` for one pipeline: what is in force, and the last attempt. */
@@ -35,5 +36,37 @@ export class StatusBook {
 
   get(tenant: string, name: string): PipelineStatus | undefined {
     return this.statuses.get(`${tenant}/${name}`);
+  }
+
+  /** The names of a tenant's pipelines that have a status. */
+  names(tenant: string): string[] {
+    return [...this.statuses.values()].filter((s) => s.tenant === tenant).map((s) => s.name);
+  }
+}
+
+/** The last settled notification of every dead-letter subscription, fed from `tributary.deliveries`. */
+export class DeliveryBook {
+  private readonly deliveries = new Map<string, DeliveryStatus>();
+
+  /** Takes a record; a malformed one is ignored (false). */
+  update(key: string, value: Buffer | string | null): boolean {
+    if (value === null) {
+      this.deliveries.delete(key);
+      return true;
+    }
+    try {
+      const status = JSON.parse(String(value)) as DeliveryStatus;
+      if (typeof status !== 'object' || status === null || deliveryStatusKey(status.tenant, status.pipeline, status.subscription) !== key) return false;
+      this.deliveries.set(key, status);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** A pipeline's subscriptions' last deliveries, by subscription. */
+  of(tenant: string, pipeline: string): DeliveryStatus[] {
+    const prefix = `${tenant}/${pipeline}#`;
+    return [...this.deliveries].filter(([key]) => key.startsWith(prefix)).map(([, status]) => status).sort((a, b) => a.subscription - b.subscription);
   }
 }

@@ -60,6 +60,20 @@ before(async () => {
       timestamp: String(Date.parse('2026-12-03T10:00:00Z') + i * 1000),
     })),
   });
+  // One replayed three times already (the default maximum): a loop stopped.
+  await producer.send({
+    topic: `dlq.${tenant}`,
+    acks: -1,
+    messages: [
+      {
+        ...deadLetterMessage(
+          { key: null, value: Buffer.from('{"message":"again and again"}'), headers: { [REPLAY_HEADERS.count]: '3' } },
+          { class: 'rejected', message: 'refused', pipeline: 'api', version: 4, topic: `logs.${tenant}`, partition: 0, offset: '105', firstFailure: '2026-12-03T10:00:00.000Z' },
+        ),
+        timestamp: String(Date.parse('2026-12-03T10:00:05Z')),
+      },
+    ],
+  });
   await producer.disconnect();
 });
 
@@ -100,6 +114,8 @@ test('tributary dlq list, show, replay and purge', { timeout: 180_000 }, async (
   assert.equal(foreign.code, 1);
   assert.match(foreign.stderr, /403: this token may not act for tenant/);
 
+  const looping = await tributary(['dlq', 'replay', ...scope, '--class', 'rejected', '--dry-run']);
+  assert.match(looping.stdout, /would replay 0 of 1 matching, 1 skipped \(replayed too often already\)/);
   const dry = await tributary(['dlq', 'replay', ...scope, '--class', 'parse', '--dry-run']);
   assert.equal(dry.code, 0, dry.stderr);
   assert.match(dry.stdout, /would replay 3 of 3 matching/);
@@ -169,6 +185,6 @@ test('tributary dlq list, show, replay and purge', { timeout: 180_000 }, async (
   const purge = await tributary(['dlq', 'purge', ...scope, '--until', '2026-12-03T10:00:01Z']);
   assert.equal(purge.code, 0, purge.stderr);
   const left = await tributary(['dlq', 'list', ...scope]);
-  assert.equal(left.stdout.trim().split('\n').length, 6, 'the two oldest went');
+  assert.equal(left.stdout.trim().split('\n').length, 7, 'the two oldest went');
   assert.match((await tributary(['dlq', 'purge', ...scope])).stderr, /--until is required/);
 });

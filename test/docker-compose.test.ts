@@ -38,7 +38,7 @@ function help(command: string): string {
 }
 
 test('the Tributary services run real subcommands with flags the CLI accepts, on the ports they publish', () => {
-  for (const [name, port] of [['control-plane', '8080'], ['processor', '9090']] as const) {
+  for (const [name, port] of [['control-plane', '8080'], ['processor', '9090'], ['notifier', '9095']] as const) {
     const service = compose.services[name];
     assert.ok(service, `${name} is in the compose file`);
     assert.equal(service.build, '.', `${name} is built from the repo's Dockerfile`);
@@ -51,7 +51,7 @@ test('the Tributary services run real subcommands with flags the CLI accepts, on
     assert.match(JSON.stringify(service.healthcheck), new RegExp(`localhost:${port}/readyz`), `${name} is healthy when ready`);
     // The engines by their in-network names: the broker's PLAINTEXT listener, not the host's.
     assert.equal(service.environment?.['KAFKA_BROKERS'], 'kafka:19092');
-    assert.equal(service.environment?.['ELASTICSEARCH_URL'], 'http://elasticsearch:9200');
+    if (name !== 'notifier') assert.equal(service.environment?.['ELASTICSEARCH_URL'], 'http://elasticsearch:9200');
     for (const variable of Object.keys(service.environment ?? {})) assert.ok(usage.includes(variable) || variable === 'SCHEMA_REGISTRY_URL', `tributary ${command} reads ${variable}`);
   }
   assert.match(compose.services['kafka']?.environment?.['KAFKA_ADVERTISED_LISTENERS'] ?? '', /PLAINTEXT:\/\/kafka:19092/);

@@ -11,8 +11,10 @@ export const DELIVERIES_TOPIC = 'tributary.deliveries';
 export interface TenantTopicOptions {
   readonly partitions?: number;
   readonly replicationFactor?: number;
-  /** How long raw records and dead letters are kept; default 7 days. */
+  /** How long raw records are kept; default 7 days. */
   readonly retentionMs?: number;
+  /** How long dead letters are kept (long enough to notice, fix and replay); default `retentionMs`. */
+  readonly deadLetterRetentionMs?: number;
   /** Largest record batch `logs.<tenant>` accepts, bytes; default 1 MiB (Kafka's own default). */
   readonly maxMessageBytes?: number;
 }
@@ -43,18 +45,19 @@ export const PRODUCE_REQUEST_MAX_BYTES = 512 * 1024;
 /** The topic definitions a tenant needs: its logs topic and its dead-letter topic. */
 export function tenantTopics(tenant: string, options: TenantTopicOptions = {}): ITopicConfig[] {
   const names = tenantNames(tenant);
-  const retention = String(options.retentionMs ?? 7 * 24 * 3600 * 1000);
+  const retention = options.retentionMs ?? 7 * 24 * 3600 * 1000;
+  const deadLetterRetention = options.deadLetterRetentionMs ?? retention;
   const maxMessageBytes = options.maxMessageBytes ?? LOGS_MAX_MESSAGE_BYTES;
   if (!Number.isSafeInteger(maxMessageBytes) || maxMessageBytes < 1024) throw new RangeError(`maxMessageBytes must be a whole number ≥ 1024, got ${maxMessageBytes}`);
   return [
-    { topic: names.logsTopic, maxBytes: maxMessageBytes },
-    { topic: names.deadLetterTopic, maxBytes: maxMessageBytes + DEAD_LETTER_HEADROOM_BYTES },
-  ].map(({ topic, maxBytes }) => ({
+    { topic: names.logsTopic, maxBytes: maxMessageBytes, retentionMs: retention },
+    { topic: names.deadLetterTopic, maxBytes: maxMessageBytes + DEAD_LETTER_HEADROOM_BYTES, retentionMs: deadLetterRetention },
+  ].map(({ topic, maxBytes, retentionMs }) => ({
     topic,
     numPartitions: options.partitions ?? 3,
     replicationFactor: options.replicationFactor ?? 1,
     configEntries: [
-      { name: 'retention.ms', value: retention },
+      { name: 'retention.ms', value: String(retentionMs) },
       { name: 'max.message.bytes', value: String(maxBytes) },
     ],
   }));

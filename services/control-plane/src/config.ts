@@ -20,6 +20,7 @@ export class ControlPlaneConfigError extends Error {
  * KAFKA_BROKERS, ELASTICSEARCH_URL, TRIBUTARY_ADMIN_TOKEN, TRIBUTARY_TOKENS
  * (`tenant=token,…`) and/or TRIBUTARY_TOKENS_FILE (YAML `tenants: { payments: [token] }`),
  * TRIBUTARY_TOPIC_PARTITIONS (default 3), TRIBUTARY_TOPIC_RETENTION_HOURS (default 168),
+ * TRIBUTARY_DLQ_RETENTION_HOURS (dead letters; default the topic retention),
  * TRIBUTARY_NOTIFY_ALLOW (addresses and CIDR networks inside the cluster that dead-letter
  * webhooks may point at, comma-separated; default none).
  */
@@ -38,13 +39,15 @@ export function controlPlaneConfig(env: NodeJS.ProcessEnv, flags: { port?: strin
   const retentionHours = Number(env['TRIBUTARY_TOPIC_RETENTION_HOURS'] ?? 168);
   if (!Number.isInteger(partitions) || partitions < 1) throw new ControlPlaneConfigError('TRIBUTARY_TOPIC_PARTITIONS must be a positive integer');
   if (!(retentionHours > 0)) throw new ControlPlaneConfigError('TRIBUTARY_TOPIC_RETENTION_HOURS must be positive');
+  const deadLetterHours = Number(env['TRIBUTARY_DLQ_RETENTION_HOURS'] ?? retentionHours);
+  if (!(deadLetterHours > 0)) throw new ControlPlaneConfigError('TRIBUTARY_DLQ_RETENTION_HOURS must be positive');
   let notify: AddressPolicy;
   try {
     notify = AddressPolicy.fromSetting(env['TRIBUTARY_NOTIFY_ALLOW']);
   } catch (err) {
     throw new ControlPlaneConfigError(`TRIBUTARY_NOTIFY_ALLOW: ${(err as Error).message}`);
   }
-  return { brokers, elasticsearchUrl, port, host: flags.host ?? '0.0.0.0', tokens, topics: { partitions, retentionMs: retentionHours * 3_600_000 }, notifyAllow: notify.allow };
+  return { brokers, elasticsearchUrl, port, host: flags.host ?? '0.0.0.0', tokens, topics: { partitions, retentionMs: retentionHours * 3_600_000, deadLetterRetentionMs: deadLetterHours * 3_600_000 }, notifyAllow: notify.allow };
 }
 
 function tokenConfig(env: NodeJS.ProcessEnv): TokenConfig {

@@ -15,7 +15,7 @@ test('flags and environment become options: windows in seconds, the allowlist an
   assert.equal(options.minWindowMs, 30_000);
   assert.equal(options.retryForMs, 60_000);
   assert.deepEqual(options.tenants, ['a', 'b']);
-  assert.equal(options.metricsPort, 9092);
+  assert.equal(options.metricsPort, 9095);
 });
 
 test('a bad flag or setting is refused, naming it', () => {

@@ -44,7 +44,7 @@ export function notifierOptions(env: NodeJS.ProcessEnv, flags: NotifierFlags, lo
     brokers,
     groupId: flags.group ?? 'tributary-notifier',
     tenants: parseTenantList('tenants', flags.tenants),
-    metricsPort: parsePort('metrics-port', flags.metricsPort ?? '9092'),
+    metricsPort: parsePort('metrics-port', flags.metricsPort ?? '9095'),
     host: flags.host ?? '0.0.0.0',
     allow,
     secretsDir: flags.secretsDir ?? (env['TRIBUTARY_NOTIFY_SECRETS_DIR'] || undefined),

@@ -15,7 +15,7 @@ export function notifierCommand(ctx: CliContext): Command {
     .option('--timeout-ms <ms>', "one attempt's limit (default 10000)")
     .option('--max-queued <n>', 'notifications waiting per subscription before new ones are suppressed (default 100)')
     .option('--samples <n>', 'dead letters shown per notification (default 3)')
-    .option('--metrics-port <port>', 'port of /healthz, /readyz and /metrics (0 picks a free one)', '9092')
+    .option('--metrics-port <port>', 'port of /healthz, /readyz and /metrics (0 picks a free one)', '9095')
     .option('--host <address>', 'address of the HTTP server', '0.0.0.0')
     .action(async (flags: NotifierFlags) => {
       const { runNotifier } = await import('@tributary/notifier');

@@ -21,7 +21,7 @@ after(async () => {
 
 test("creates a tenant's logs and dead-letter topics once", async () => {
   const tenant = uniqueName('team');
-  const topics = tenantTopics(tenant, { partitions: 3, retentionMs: 3_600_000 });
+  const topics = tenantTopics(tenant, { partitions: 3, retentionMs: 3_600_000, deadLetterRetentionMs: 7_200_000 });
   assert.deepEqual(await ensureTopics(admin, topics), [`logs.${tenant}`, `dlq.${tenant}`]);
   assert.deepEqual(await ensureTopics(admin, topics), [], 'second call creates nothing');
 
@@ -29,9 +29,10 @@ test("creates a tenant's logs and dead-letter topics once", async () => {
   assert.equal(metadata.topics[0]?.partitions.length, 3);
   const configs = await admin.describeConfigs({
     includeSynonyms: false,
-    resources: [{ type: 2 /* TOPIC */, name: `dlq.${tenant}`, configNames: ['retention.ms'] }],
+    resources: [`logs.${tenant}`, `dlq.${tenant}`].map((name) => ({ type: 2 /* TOPIC */, name, configNames: ['retention.ms'] })),
   });
-  assert.equal(configs.resources[0]?.configEntries[0]?.configValue, '3600000');
+  const retention = Object.fromEntries(configs.resources.map((r) => [r.resourceName, r.configEntries[0]?.configValue]));
+  assert.deepEqual(retention, { [`logs.${tenant}`]: '3600000', [`dlq.${tenant}`]: '7200000' }, 'dead letters kept as long as set for them');
 
   // Whatever got into logs.<tenant> fits into dlq.<tenant> with the dead-letter headers.
   const limits = await admin.describeConfigs({

@@ -13,14 +13,15 @@
  * just started (its JIT cold) the forwarder spends a sixth more CPU per line.
  * Starts Kafka (or uses KAFKA_BROKERS) and stops it at the end.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Admin } from 'kafkajs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { createKafka, ensureTopics, tenantTopics } from '@tributary/kafka';
 import { startEngines } from '@tributary/testkit';
+import { peakRssMiB, processCpuSeconds, threadCpuSeconds } from './proc.js';
 
 const lines = Number(process.argv[2] ?? 400_000);
 const rounds = Number(process.argv[3] ?? 3);
@@ -30,7 +31,6 @@ if (!Number.isSafeInteger(lines) || lines < 1000 || !Number.isSafeInteger(rounds
 }
 const FILES = 8;
 const CLI = join(import.meta.dirname, '..', 'packages', 'cli', 'bin', 'tributary.js');
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 const say = (line: string): void => console.log(`[bench] ${line}`);
 const format = (n: number): string => Math.round(n).toLocaleString('en-US');
 
@@ -90,25 +90,9 @@ async function round(brokers: string[], admin: Admin, lines: number): Promise<Ro
   const killChild = (): void => void child.kill('SIGKILL');
   process.once('exit', killChild);
   try {
-    const cpu = (): number => {
-      const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-    };
-    /** CPU seconds by thread: the main one, then V8's and libuv's (named after their thread id). */
-    const threads = (): Map<string, number> => {
-      const by = new Map<string, number>();
-      for (const task of readdirSync(`/proc/${child.pid}/task`)) {
-        try {
-          const stat = readFileSync(`/proc/${child.pid}/task/${task}/stat`, 'utf8');
-          const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-          by.set(task === String(child.pid) ? 'main' : `thread ${task}`, (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS);
-        } catch {
-          // The thread ended.
-        }
-      }
-      return by;
-    };
+    const pid = child.pid as number;
+    const cpu = (): number => processCpuSeconds(pid);
+    const threads = (): Map<string, number> => threadCpuSeconds(pid);
     let firstAt: number | undefined;
     let cpuAtFirst = 0;
     let threadsAtFirst = new Map<string, number>();
@@ -126,7 +110,7 @@ async function round(brokers: string[], admin: Admin, lines: number): Promise<Ro
     const doneAt = Date.now();
     const cpuS = cpu() - cpuAtFirst;
     const threadsS = [...threads()].map(([name, t]) => [name, t - (threadsAtFirst.get(name) ?? 0)] as const).sort((a, b) => b[1] - a[1]);
-    const rssBytes = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]) * 1024;
+    const rssBytes = peakRssMiB(pid) * 1024 * 1024;
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));
     await admin.deleteTopics({ topics: [topic, `dlq.${tenant}`] }).catch(() => undefined);

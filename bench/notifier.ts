@@ -117,7 +117,8 @@ try {
     }
     return n;
   };
-  child = spawn(process.execPath, [CLI, 'notifier', '--tenants', tenant, '--group', `bench-notifier-${tenant}`, '--min-window-seconds', String(WINDOW_MS / 1000), '--metrics-port', '0', '--host', '127.0.0.1'], {
+  // BENCH_NODE_OPTIONS: e.g. --cpu-prof or --heap-prof to profile the notifier.
+  child = spawn(process.execPath, [...(process.env['BENCH_NODE_OPTIONS'] ?? '').split(' ').filter(Boolean), CLI, 'notifier', '--tenants', tenant, '--group', `bench-notifier-${tenant}`, '--min-window-seconds', String(WINDOW_MS / 1000), '--metrics-port', '0', '--host', '127.0.0.1'], {
     env: { ...process.env, KAFKA_BROKERS: brokers.join(','), TRIBUTARY_NOTIFY_ALLOW: '127.0.0.1/32', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -139,6 +140,14 @@ try {
   }
   const drainMs = Date.now() - readyAt;
   const drainCpu = processCpuSeconds(pid) - cpuAtReady;
+  const rssAfterBacklog = peakRssMiB(pid);
+  const metricsUrl = /"metrics":"([^"]+)"/.exec(output)?.[1];
+  const heap = async (): Promise<string> => {
+    const text = metricsUrl ? await (await fetch(`${metricsUrl}/metrics`)).text() : '';
+    const mib = (name: string): string => (Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]) / 2 ** 20).toFixed(0);
+    return `heap used ${mib('tributary_notifier_nodejs_heap_size_used_bytes')} MiB of ${mib('tributary_notifier_nodejs_heap_size_total_bytes')}, external ${mib('tributary_notifier_nodejs_external_memory_bytes')} MiB, RSS now ${mib('tributary_notifier_process_resident_memory_bytes')} MiB`;
+  };
+  const heapAfterBacklog = await heap();
   const backlogNotifications = receiver.received.length;
   say(`backlog: ${format(backlog)} dead letters in ${backlogNotifications} notifications after ${(drainMs / 1000).toFixed(1)} s`);
 
@@ -193,6 +202,7 @@ try {
   latencies.sort((a, b) => a - b);
   closeToDelivery.sort((a, b) => a - b);
   const rss = peakRssMiB(pid);
+  const heapAtEnd = await heap();
   child.kill('SIGTERM');
   await new Promise((resolve) => child?.once('exit', resolve));
 
@@ -202,7 +212,7 @@ try {
   console.log(`  live:     ${format(written.length)} dead letters at ${format(perSecond)}/s (the seed's 2.9 MB/s with 5 % poison) → ${receiver.received.length - liveFrom} notifications; notifier CPU ${((liveCpu / liveSeconds) * 100).toFixed(1)} % of a core`);
   console.log(`  dead letter → notification delivered: p50 ${(percentile(latencies, 50) / 1000).toFixed(2)} s, p99 ${(percentile(latencies, 99) / 1000).toFixed(2)} s, max ${((latencies.at(-1) ?? NaN) / 1000).toFixed(2)} s (${late} counted in a later window)`);
   console.log(`  window close → delivered:              p50 ${format(percentile(closeToDelivery, 50))} ms, p99 ${format(percentile(closeToDelivery, 99))} ms (includes the 2 s allowed for late dead letters)`);
-  console.log(`  notifier peak RSS ${rss.toFixed(0)} MiB`);
+  console.log(`  notifier peak RSS ${rssAfterBacklog.toFixed(0)} MiB after the backlog (${heapAfterBacklog}), ${rss.toFixed(0)} MiB at the end (${heapAtEnd})`);
 } finally {
   child?.kill('SIGKILL');
   await receiver.close();

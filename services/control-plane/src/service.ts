@@ -3,7 +3,7 @@ import type { Producer, Admin, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Client } from '@elastic/elasticsearch';
 import { createElasticsearch } from '@tributary/elasticsearch';
-import { CompactedTopicView, createKafka, DeadLetterStore, DELIVERIES_TOPIC, ensureTopics, platformTopics, PIPELINES_TOPIC, STATUS_TOPIC, type TenantTopicOptions } from '@tributary/kafka';
+import { CompactedTopicView, createKafka, DeadLetterStore, DELIVERIES_TOPIC, ensureTopics, Partitioners, platformTopics, PIPELINES_TOPIC, STATUS_TOPIC, type TenantTopicOptions } from '@tributary/kafka';
 import { ManifestValidator, PipelineRegistry } from '@tributary/pipeline';
 import type { ApplyDeps } from './apply.js';
 import { TokenAuthenticator, type TokenConfig } from './auth.js';
@@ -81,7 +81,7 @@ export class ControlPlane {
     this.admin = this.kafka.admin();
     await this.admin.connect();
     await ensureTopics(this.admin, platformTopics());
-    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
     await this.producer.connect();
 
     const deps: ApplyDeps = {

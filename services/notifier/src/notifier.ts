@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { CompactedTopicView, createKafka, DELIVERIES_TOPIC, ensureTopics, platformTopics, PIPELINES_TOPIC, readDeadLetter, TenantTopicWatch } from '@tributary/kafka';
+import { CompactedTopicView, createKafka, DELIVERIES_TOPIC, ensureTopics, Partitioners, platformTopics, PIPELINES_TOPIC, readDeadLetter, TenantTopicWatch } from '@tributary/kafka';
 import { AddressPolicy, deliveryStatusKey, SecretFiles, urlOrigin, type DeliveryStatus } from '@tributary/notify';
 import { PipelineRegistry } from '@tributary/pipeline';
 import { createHealthServer, type Readiness } from '@tributary/service';
@@ -165,7 +165,7 @@ export class Notifier {
     this.admin = this.kafka.admin();
     await this.admin.connect();
     await ensureTopics(this.admin, platformTopics());
-    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
     await this.producer.connect();
     this.view = new CompactedTopicView({
       kafka: this.kafka,

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { createElasticsearch } from '@tributary/elasticsearch';
 import { retryDelay } from '@tributary/retry';
-import { CompactedTopicView, createKafka, deadLetterMessage, ensureTopics, PartitionProgress, platformTopics, PIPELINES_TOPIC, TenantTopicWatch, tenantTopics } from '@tributary/kafka';
+import { CompactedTopicView, createKafka, deadLetterMessage, ensureTopics, PartitionProgress, Partitioners, platformTopics, PIPELINES_TOPIC, TenantTopicWatch, tenantTopics } from '@tributary/kafka';
 import { PipelineRegistry } from '@tributary/pipeline';
 import { createProcessorHttp, type Readiness } from './http.js';
 import { BulkWriter, type WriteOutcome } from './bulk-writer.js';
@@ -195,7 +195,7 @@ export class Processor {
     await this.admin.connect();
     // The pipelines topic may not exist yet (no pipeline ever applied): create it, as the control plane would.
     await ensureTopics(this.admin, platformTopics());
-    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
     await this.producer.connect();
     this.deadLetters = new DeadLetterSender({
       producer: this.producer,

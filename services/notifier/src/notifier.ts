@@ -215,6 +215,10 @@ export class Notifier {
     const consumer = this.kafka.consumer({
       groupId: this.groupId,
       partitionAssigners: [WholeTopicAssigner],
+      // Dead letters are a trickle, and a backlog is read fast enough in small fetches: they
+      // keep the decompressed batches (native memory, returned to the system late) small.
+      maxBytesPerPartition: 256 * 1024,
+      maxBytes: 2 * 1024 * 1024,
       maxWaitTimeInMs: 500,
       sessionTimeout,
       heartbeatInterval: Math.max(500, Math.floor(sessionTimeout / 5)),

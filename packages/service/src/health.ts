@@ -34,3 +34,29 @@ export function createHealthServer(deps: HealthServerDeps): FastifyInstance {
   app.get('/metrics', async (_req, reply) => reply.type(deps.metrics.contentType).send(await deps.metrics.metrics()));
   return app;
 }
+
+/** Where a consumer-group member is, for `/readyz`. */
+export interface ConsumerState {
+  readonly stopping: boolean;
+  /** The pipelines in force are loaded from `tributary.pipelines`. */
+  readonly pipelinesLoaded: boolean;
+  /** `start()` got to its end: the first subscription is made. */
+  readonly started: boolean;
+  /** There is a tenant topic to consume. */
+  readonly subscribed: boolean;
+  /** The consumer has joined its group and not crashed, stopped or disconnected since. */
+  readonly consuming: boolean;
+}
+
+/**
+ * The readiness of a member that runs tenants' pipelines over their topics (the processor,
+ * the notifier): ready once the pipelines in force are loaded and the consumer runs, or
+ * there is no tenant topic yet to consume.
+ */
+export function consumerReadiness(state: ConsumerState): Readiness {
+  if (state.stopping) return { ready: false, reason: 'stopping' };
+  if (!state.pipelinesLoaded) return { ready: false, reason: 'loading the pipelines in force from tributary.pipelines' };
+  if (!state.started) return { ready: false, reason: 'starting' };
+  if (state.subscribed && !state.consuming) return { ready: false, reason: 'the consumer is not running: joining the group, re-subscribing or restarting' };
+  return { ready: true };
+}

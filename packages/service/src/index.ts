@@ -1,5 +1,5 @@
 export { runService, EXIT } from './run.js';
 export type { Service, RunServiceOptions } from './run.js';
-export { createHealthServer } from './health.js';
-export type { HealthServerDeps, MetricsSource, Readiness } from './health.js';
+export { consumerReadiness, createHealthServer } from './health.js';
+export type { ConsumerState, HealthServerDeps, MetricsSource, Readiness } from './health.js';
 export { InvalidFlagError, parseCount, parsePort, parseSize, parseTenantList } from './flags.js';

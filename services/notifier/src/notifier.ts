@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { CompactedTopicView, createKafka, DELIVERIES_TOPIC, ensureTopics, Partitioners, platformTopics, PIPELINES_TOPIC, readDeadLetter, TenantTopicWatch } from '@tributary/kafka';
 import { AddressPolicy, deliveryStatusKey, SecretFiles, urlOrigin, type DeliveryStatus } from '@tributary/notify';
 import { PipelineRegistry } from '@tributary/pipeline';
-import { createHealthServer, type Readiness } from '@tributary/service';
+import { consumerReadiness, createHealthServer, type Readiness } from '@tributary/service';
 import { WholeTopicAssigner } from './assigner.js';
 import { NotifierMetrics } from './metrics.js';
 import { PartitionPositions, type PartitionStart } from './partitions.js';
@@ -144,11 +144,13 @@ export class Notifier {
   }
 
   readiness(): Readiness {
-    if (this.stopping) return { ready: false, reason: 'stopping' };
-    if (!this.view?.caughtUp) return { ready: false, reason: 'loading the pipelines in force from tributary.pipelines' };
-    if (!this.started) return { ready: false, reason: 'starting' };
-    if (this.topics.length > 0 && !this.consumerRunning) return { ready: false, reason: 'the consumer is not running: joining the group, re-subscribing or restarting' };
-    return { ready: true };
+    return consumerReadiness({
+      stopping: this.stopping !== undefined,
+      pipelinesLoaded: this.view?.caughtUp === true,
+      started: this.started,
+      subscribed: this.topics.length > 0,
+      consuming: this.consumerRunning,
+    });
   }
 
   start(): Promise<void> {

@@ -8,6 +8,7 @@ import { createElasticsearch } from '@tributary/elasticsearch';
 import { retryDelay } from '@tributary/retry';
 import { CompactedTopicView, createKafka, deadLetterMessage, ensureTopics, PartitionProgress, Partitioners, platformTopics, PIPELINES_TOPIC, TenantTopicWatch, tenantTopics } from '@tributary/kafka';
 import { PipelineRegistry } from '@tributary/pipeline';
+import { consumerReadiness } from '@tributary/service';
 import { createProcessorHttp, type Readiness } from './http.js';
 import { BulkWriter, type WriteOutcome } from './bulk-writer.js';
 import { DeadLetterSender } from './dead-letter-sender.js';
@@ -172,11 +173,13 @@ export class Processor {
 
   /** Ready once the pipelines in force are loaded and the consumer runs (or there is no tenant topic yet to consume). */
   readiness(): Readiness {
-    if (this.stopping) return { ready: false, reason: 'stopping' };
-    if (!this.view?.caughtUp) return { ready: false, reason: 'loading the pipelines in force from tributary.pipelines' };
-    if (!this.started) return { ready: false, reason: 'starting' };
-    if (this.topics.length > 0 && !this.consumerRunning) return { ready: false, reason: 'the consumer is not running: joining the group, re-subscribing or restarting' };
-    return { ready: true };
+    return consumerReadiness({
+      stopping: this.stopping !== undefined,
+      pipelinesLoaded: this.view?.caughtUp === true,
+      started: this.started,
+      subscribed: this.topics.length > 0,
+      consuming: this.consumerRunning,
+    });
   }
 
   start(): Promise<void> {

@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { AddressPolicy, DeadLetterGroups, deliver, startWebhookReceiver, NOTIFICATION_HEADERS, SlackChannel, verifyNotification, WebhookChannel, type DeadLetterNotification } from './index.js';
 
 /** A real receiver on loopback that answers as `answer` says, request by request. */
@@ -53,6 +55,25 @@ test('500s, 429 and a hung receiver are retried with the same key until it answe
     } finally {
       await refusing.close();
     }
+  }
+});
+
+test('a receiver that answers a byte at a time is cut off at the attempt’s limit, not held for ever', async () => {
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    const drip = setInterval(() => res.write('.'), 50);
+    res.on('close', () => clearInterval(drip));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  try {
+    const started = Date.now();
+    const attempt = await new WebhookChannel({ url: `http://127.0.0.1:${port}/hook`, policy: loopback, timeoutMs: 400 }).send(notification());
+    assert.deepEqual(attempt, { ok: false, reason: 'no whole answer within 400 ms', retriable: true });
+    assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
   }
 });
 

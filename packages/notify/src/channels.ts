@@ -107,6 +107,11 @@ async function post(options: HttpChannelOptions, body: string, headers: Record<s
   if (!checked.ok) return { ok: false, reason: checked.reason, retriable: false };
   const url = new URL(options.url);
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  // The whole attempt, not only silence on the socket: a receiver that answers a byte at a
+  // time would otherwise hold its subscription's deliveries for ever.
+  const deadline = AbortSignal.timeout(timeoutMs);
+  const abort = signal ? AbortSignal.any([signal, deadline]) : deadline;
   return new Promise<Attempt>((resolve) => {
     let settled = false;
     const done = (attempt: Attempt): void => {
@@ -116,17 +121,20 @@ async function post(options: HttpChannelOptions, body: string, headers: Record<s
     };
     const req = request(
       url,
-      { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)), 'user-agent': 'tributary-notifier' }, lookup: guardedLookup(options.policy), timeout: options.timeoutMs ?? 10_000, ...(signal ? { signal } : {}) },
+      { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)), 'user-agent': 'tributary-notifier' }, lookup: guardedLookup(options.policy), timeout: timeoutMs, signal: abort },
       (res: IncomingMessage) => {
         res.resume(); // the answer's body doesn't matter, only its status
         res.on('end', () => done(outcome(res.statusCode ?? 0, res.headers.location)));
-        res.on('error', (err) => done({ ok: false, reason: `the answer broke off: ${err.message}`, retriable: true }));
+        res.on('error', (err) => done({ ok: false, reason: deadline.aborted ? `no whole answer within ${timeoutMs} ms` : `the answer broke off: ${err.message}`, retriable: true }));
       },
     );
     req.on('timeout', () => {
-      req.destroy(new Error(`no answer within ${options.timeoutMs ?? 10_000} ms`));
+      req.destroy(new Error(`no answer within ${timeoutMs} ms`));
     });
-    req.on('error', (err: NodeJS.ErrnoException) => done({ ok: false, reason: err.message, retriable: err.code !== 'TRIBUTARY_BLOCKED_ADDRESS' }));
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (deadline.aborted) return done({ ok: false, reason: `no whole answer within ${timeoutMs} ms`, retriable: true });
+      done({ ok: false, reason: err.message, retriable: err.code !== 'TRIBUTARY_BLOCKED_ADDRESS' });
+    });
     req.end(body);
   });
 }

@@ -46,7 +46,11 @@ test('a tenant with a deep backlog does not hold back another tenant’s documen
   // One bulk of 10 at a time: the flood's 200 documents need 20 bulks.
   const writer = new BulkWriter({ elasticsearch: es, lingerMs: 0, maxBulkDocuments: 10, maxInFlightBulks: 1, backoff: { initialMs: 50, maxMs: 500 }, logger });
   const { outcomes, done } = collect();
-  for (let i = 0; i < 200; i++) writer.write({ tenant: 'flood', item: { index, id: `f${i}`, body: '{"m":"flood"}', op: 'create' }, active: () => true, done: done(`f${i}`) });
+  // The flood's documents are large, so its bulks take longer than the trickle's one-line
+  // express bulk even on a busy machine (with tiny ones, the two raced: CI saw the express
+  // bulk finish after the flood's first two).
+  const heavy = JSON.stringify({ m: 'flood', padding: 'x'.repeat(50_000) });
+  for (let i = 0; i < 200; i++) writer.write({ tenant: 'flood', item: { index, id: `f${i}`, body: heavy, op: 'create' }, active: () => true, done: done(`f${i}`) });
   writer.write({ tenant: 'trickle', item: { index, id: 't', body: '{"m":"trickle"}', op: 'create' }, active: () => true, done: done('t') });
   assert.equal(await writer.idle(30_000), true);
   const position = outcomes.findIndex((o) => o.id === 't');

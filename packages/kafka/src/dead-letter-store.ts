@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, IHeaders, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { tenantNames } from '@tributary/tenant';
-import { DEAD_LETTER_HEADERS, readDeadLetter, type DeadLetterCause, type DeadLetterClass } from './dead-letter.js';
+import { DEAD_LETTER_HEADERS, headerText, readDeadLetter, type DeadLetterCause, type DeadLetterClass } from './dead-letter.js';
 
 /** Headers a replayed record carries into `logs.<tenant>` (and, if it fails again, back into the dead letter). */
 export const REPLAY_HEADERS = {
@@ -383,7 +383,7 @@ export class DeadLetterStore {
       key: message.key === null ? null : message.key.toString('utf8'),
       cause,
       replayCount: replayCountOf(message.headers),
-      headers: headerText(message.headers),
+      headers: headersAsText(message.headers),
       value: text === null ? null : truncated ? `${text.slice(0, this.valueChars)}…` : text,
       valueBytes: message.value?.length ?? 0,
       truncated,
@@ -400,8 +400,7 @@ function passes(cause: DeadLetterCause, at: number, filter: DeadLetterFilter): b
 }
 
 function replayCountOf(headers: IHeaders | undefined): number {
-  const value = headers?.[REPLAY_HEADERS.count];
-  const n = Number(String(Array.isArray(value) ? value[0] : (value ?? '0')));
+  const n = Number(headerText(headers, REPLAY_HEADERS.count) ?? '0');
   return Number.isSafeInteger(n) && n > 0 ? n : 0;
 }
 
@@ -419,12 +418,11 @@ function replayMessage(message: KafkaMessage, replay: { id: string; count: numbe
   return { key: message.key, value: message.value, headers };
 }
 
-function headerText(headers: IHeaders | undefined): Record<string, string> {
+function headersAsText(headers: IHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers ?? {})) {
-    if (value === undefined) continue;
-    const first = Array.isArray(value) ? value[0] : value;
-    out[name] = String(first ?? '').slice(0, 4096);
+  for (const name of Object.keys(headers ?? {})) {
+    const text = headerText(headers, name);
+    if (text !== undefined) out[name] = text.slice(0, 4096);
   }
   return out;
 }

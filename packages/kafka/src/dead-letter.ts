@@ -50,17 +50,13 @@ export function deadLetterMessage(original: { key: Buffer | null; value: Buffer 
   headers[DEAD_LETTER_HEADERS.topic] = cause.topic;
   headers[DEAD_LETTER_HEADERS.partition] = String(cause.partition);
   headers[DEAD_LETTER_HEADERS.offset] = cause.offset;
-  headers[DEAD_LETTER_HEADERS.firstFailure] = firstFailureOf(original.headers) ?? cause.firstFailure;
+  headers[DEAD_LETTER_HEADERS.firstFailure] = headerText(original.headers, DEAD_LETTER_HEADERS.firstFailure) ?? cause.firstFailure;
   return { key: original.key, value: original.value, headers };
 }
 
 /** Reads the cause back from a dead letter's headers; undefined if it isn't one. */
 export function readDeadLetter(headers: IHeaders | undefined): DeadLetterCause | undefined {
-  const get = (name: string): string | undefined => {
-    const value = headers?.[name];
-    const first = Array.isArray(value) ? value[0] : value;
-    return first === undefined ? undefined : String(first);
-  };
+  const get = (name: string): string | undefined => headerText(headers, name);
   const errorClass = get(DEAD_LETTER_HEADERS.class);
   const topic = get(DEAD_LETTER_HEADERS.topic);
   if (!errorClass || !topic) return undefined;
@@ -81,8 +77,9 @@ export function readDeadLetter(headers: IHeaders | undefined): DeadLetterCause |
   };
 }
 
-function firstFailureOf(headers: IHeaders | undefined): string | undefined {
-  const value = headers?.[DEAD_LETTER_HEADERS.firstFailure];
+/** A header's (first) value as text; undefined when the record has no such header. */
+export function headerText(headers: IHeaders | undefined, name: string): string | undefined {
+  const value = headers?.[name];
   const first = Array.isArray(value) ? value[0] : value;
   return first === undefined ? undefined : String(first);
 }

@@ -6,7 +6,7 @@ export { PIPELINES_TOPIC, STATUS_TOPIC, DELIVERIES_TOPIC, DEAD_LETTER_HEADROOM_B
 export type { TenantTopicOptions } from './topics.js';
 export { CompactedTopicView } from './compacted-view.js';
 export type { CompactedTopicViewOptions } from './compacted-view.js';
-export { DEAD_LETTER_HEADERS, deadLetterMessage, readDeadLetter } from './dead-letter.js';
+export { DEAD_LETTER_HEADERS, deadLetterMessage, headerText, readDeadLetter } from './dead-letter.js';
 export type { DeadLetterCause, DeadLetterClass } from './dead-letter.js';
 export { PartitionProgress } from './partition-progress.js';
 export { TenantTopicWatch } from './topic-watch.js';

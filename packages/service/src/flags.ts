@@ -46,3 +46,12 @@ export function parseTenantList(flag: string, value: string | undefined): string
   if (tenants.length === 0) throw new InvalidFlagError(flag, value, 'at least one tenant name');
   return tenants;
 }
+
+/**
+ * `{ [key]: value }`, or nothing when the flag was not given: spread into options, an
+ * unset flag leaves the option's default (with `exactOptionalPropertyTypes`, an explicit
+ * `undefined` would not).
+ */
+export function ifSet<K extends string>(key: K, value: number | undefined): Partial<Record<K, number>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, number>);
+}

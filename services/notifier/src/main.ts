@@ -1,6 +1,6 @@
 import { parseBrokers } from '@tributary/kafka';
 import { AddressPolicy } from '@tributary/notify';
-import { InvalidFlagError, parseCount, parsePort, parseTenantList, runService } from '@tributary/service';
+import { ifSet, InvalidFlagError, parseCount, parsePort, parseTenantList, runService } from '@tributary/service';
 import { Notifier, type NotifierOptions } from './notifier.js';
 
 /** The command-line flags of `tributary notifier`, as commander hands them over: strings. */
@@ -48,18 +48,14 @@ export function notifierOptions(env: NodeJS.ProcessEnv, flags: NotifierFlags, lo
     host: flags.host ?? '0.0.0.0',
     allow,
     secretsDir: flags.secretsDir ?? (env['TRIBUTARY_NOTIFY_SECRETS_DIR'] || undefined),
-    ...(defaultWindowMs !== undefined ? { defaultWindowMs } : {}),
-    ...(minWindowMs !== undefined ? { minWindowMs } : {}),
-    ...optional('retryForMs', seconds('retry-for-seconds', flags.retryForSeconds, 0)),
-    ...optional('timeoutMs', parseCount('timeout-ms', flags.timeoutMs)),
-    ...optional('maxQueued', parseCount('max-queued', flags.maxQueued)),
-    ...optional('maxSamples', parseCount('samples', flags.samples, 0)),
+    ...ifSet('defaultWindowMs', defaultWindowMs),
+    ...ifSet('minWindowMs', minWindowMs),
+    ...ifSet('retryForMs', seconds('retry-for-seconds', flags.retryForSeconds, 0)),
+    ...ifSet('timeoutMs', parseCount('timeout-ms', flags.timeoutMs)),
+    ...ifSet('maxQueued', parseCount('max-queued', flags.maxQueued)),
+    ...ifSet('maxSamples', parseCount('samples', flags.samples, 0)),
     logger,
   };
-}
-
-function optional<K extends string>(key: K, value: number | undefined): Partial<Record<K, number>> {
-  return value === undefined ? {} : ({ [key]: value } as Record<K, number>);
 }
 
 /** Runs a notifier until SIGINT/SIGTERM; the only place that reads its environment. */

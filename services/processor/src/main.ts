@@ -1,6 +1,6 @@
 export { InvalidFlagError, parseCount, parseSize } from '@tributary/service';
 import { parseBrokers } from '@tributary/kafka';
-import { parseCount, parsePort, parseSize, parseTenantList, runService } from '@tributary/service';
+import { ifSet, parseCount, parsePort, parseSize, parseTenantList, runService } from '@tributary/service';
 import { Processor, type ProcessorOptions } from './processor.js';
 
 /** The command-line flags of `tributary processor`, as commander hands them over: strings. */
@@ -48,14 +48,10 @@ export function processorOptions(env: NodeJS.ProcessEnv, flags: ProcessorFlags, 
       tenant: parseSize('max-in-flight-bytes-per-tenant', flags.maxInFlightBytesPerTenant),
       partition: parseSize('max-in-flight-bytes-per-partition', flags.maxInFlightBytesPerPartition),
     },
-    ...defined('batchTimeBudgetMs', parseCount('batch-time-budget-ms', flags.batchTimeBudgetMs)),
-    ...defined('shutdownTimeoutMs', parseCount('shutdown-timeout-ms', flags.shutdownTimeoutMs, 0)),
+    ...ifSet('batchTimeBudgetMs', parseCount('batch-time-budget-ms', flags.batchTimeBudgetMs)),
+    ...ifSet('shutdownTimeoutMs', parseCount('shutdown-timeout-ms', flags.shutdownTimeoutMs, 0)),
     logger,
   };
-}
-
-function defined<K extends string>(key: K, value: number | undefined): Partial<Record<K, number>> {
-  return value === undefined ? {} : ({ [key]: value } as Record<K, number>);
 }
 
 /** Runs a processor until SIGINT/SIGTERM; the only place that reads its environment. */

@@ -100,12 +100,13 @@ export function dlqCommand(ctx: CliContext): Command {
     if (!body) return;
     if (flags.json) return void ctx.out.write(`${JSON.stringify(body, null, 2)}\n`);
     for (const d of body.deadLetters) {
+      const line = d.value === null ? undefined : envelopeMessage(d.value);
       const pipeline = d.cause.pipeline ? `${d.cause.pipeline} v${d.cause.version ?? '?'}` : '(no pipeline)';
       const rule = d.cause.rule === undefined || Number.isNaN(d.cause.rule) ? '' : ` step ${d.cause.rule}`;
       const replays = d.replayCount > 0 ? ` replayed ${d.replayCount}×` : '';
       if (!detail) {
         // One line each; the value is a log line: control characters shown escaped, never sent to the terminal.
-        ctx.out.write(`${d.timestamp}  ${d.partition}/${d.offset}  ${d.cause.class}${rule}  ${pipeline}${replays}  ${printable(d.cause.message, 80)}  ${printable(d.value === null ? '(no value)' : (envelopeMessage(d.value) ?? d.value), 80)}\n`);
+        ctx.out.write(`${d.timestamp}  ${d.partition}/${d.offset}  ${d.cause.class}${rule}  ${pipeline}${replays}  ${printable(d.cause.message, 80)}  ${printable(line ?? d.value ?? '(no value)', 80)}\n`);
         continue;
       }
       ctx.out.write(
@@ -116,7 +117,7 @@ export function dlqCommand(ctx: CliContext): Command {
           `  error:    ${printable(d.cause.message, 4096)}`,
           `  from:     ${d.cause.topic}/${d.cause.partition}/${d.cause.offset}, first failed ${d.cause.firstFailure}`,
           `  key:      ${d.key === null ? '(none)' : printable(d.key, 200)}`,
-          ...(d.value !== null && envelopeMessage(d.value) !== undefined ? [`  line:     ${printable(envelopeMessage(d.value) as string, 4096)}`] : []),
+          ...(line === undefined ? [] : [`  line:     ${printable(line, 4096)}`]),
           ...Object.entries(d.headers).filter(([name]) => !name.startsWith('tributary.')).map(([name, value]) => `  header:   ${printable(name, 100)}: ${printable(value, 200)}`),
           `  value (${d.valueBytes} bytes${d.truncated ? ', cut' : ''}):`,
           `    ${printable(d.value ?? '(none)', 100_000)}`,

@@ -44,7 +44,7 @@ console.log('|---|---|---|---|---|---|');
 for (const row of rows) console.log(row);
 
 function only(name: EngineName): Record<EngineName, boolean> {
-  return { kafka: name === 'kafka', elasticsearch: name === 'elasticsearch', schemaRegistry: name === 'schemaRegistry' };
+  return { kafka: name === 'kafka', elasticsearch: name === 'elasticsearch', schemaRegistry: name === 'schemaRegistry', kubernetes: name === 'kubernetes' };
 }
 
 /** Resident memory of every process in a process group, from /proc. */

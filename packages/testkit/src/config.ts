@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { EngineError } from './errors.js';
 import type { EngineName } from './types.js';
 
@@ -6,6 +7,7 @@ export const ENGINE_ENV: Readonly<Record<EngineName, string>> = {
   kafka: 'KAFKA_BROKERS',
   elasticsearch: 'ELASTICSEARCH_URL',
   schemaRegistry: 'SCHEMA_REGISTRY_URL',
+  kubernetes: 'KUBECONFIG',
 };
 
 /** `TRIBUTARY_ENGINES`: how to provide engines nobody pointed us at. */
@@ -28,6 +30,10 @@ export function existingEngine(name: EngineName, env: NodeJS.ProcessEnv): string
         throw new EngineError('TRIBUTARY_ENGINES_CONFIG', name, `${variable}="${value}": "${broker}" is not host:port`);
       }
     }
+    return value;
+  }
+  if (name === 'kubernetes') {
+    if (!existsSync(value)) throw new EngineError('TRIBUTARY_ENGINES_CONFIG', name, `${variable}="${value}": no such file`);
     return value;
   }
   let url: URL;

@@ -10,7 +10,7 @@ import { ENGINE_IMAGES, ENGINE_VERSIONS } from './versions.js';
  * The same engines as containers, for machines with a Docker engine. The images are the
  * ones docker-compose.yml uses. Not exercised on machines without Docker.
  */
-export async function startContainers(names: readonly EngineName[], logger: Logger, timeoutMs: number): Promise<RunningEngine[]> {
+export async function startContainers(names: readonly ContainerEngine[], logger: Logger, timeoutMs: number): Promise<RunningEngine[]> {
   const started: RunningEngine[] = [];
   try {
     for (const name of names) {
@@ -25,7 +25,10 @@ export async function startContainers(names: readonly EngineName[], logger: Logg
   }
 }
 
-const START: Record<EngineName, (timeoutMs: number) => Promise<RunningEngine>> = {
+/** Every engine but the Kubernetes API server, which no image serves. */
+export type ContainerEngine = Exclude<EngineName, 'kubernetes'>;
+
+const START: Record<ContainerEngine, (timeoutMs: number) => Promise<RunningEngine>> = {
   async kafka(timeoutMs) {
     // Clients must reach the advertised address, so the host port is fixed and equal to
     // the container port instead of randomly mapped.

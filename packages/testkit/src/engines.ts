@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import type { ContainerEngine } from './containers.js';
 import { pino, type Logger } from 'pino';
 import { ENGINE_ENV, existingEngine, parseModeSetting, type ModeSetting } from './config.js';
 import { EngineError } from './errors.js';
@@ -8,17 +9,20 @@ import type { LocalContext } from './local/context.js';
 import { installElasticsearch, startElasticsearch } from './local/elasticsearch.js';
 import { javaHome } from './local/java.js';
 import { installKafka, startKafka, startRestartableKafka as startLocalRestartableKafka, type RestartableKafka } from './local/kafka.js';
+import { installKubernetes, startKubernetes, type LocalKubernetes } from './local/kubernetes.js';
 import { installSchemaRegistry, startSchemaRegistry } from './local/schema-registry.js';
-import { ENGINE_NAMES, type EngineInfo, type EngineName, type KafkaEndpoint, type HttpEndpoint, type RunningEngine } from './types.js';
+import { DEFAULT_ENGINES, ENGINE_NAMES, type EngineInfo, type EngineName, type KafkaEndpoint, type HttpEndpoint, type KubernetesEndpoint, type RunningEngine } from './types.js';
 
 export interface StartEnginesOptions {
   /** Which engines to provide; each defaults to true. */
   readonly kafka?: boolean;
   readonly elasticsearch?: boolean;
   readonly schemaRegistry?: boolean;
+  /** The Kubernetes API extension server (for the operator); only when true. */
+  readonly kubernetes?: boolean;
   /** Default: `TRIBUTARY_ENGINES`, else auto (containers when Docker answers, else local). */
   readonly mode?: ModeSetting;
-  /** Honour KAFKA_BROKERS / ELASTICSEARCH_URL / SCHEMA_REGISTRY_URL (default true). */
+  /** Honour KAFKA_BROKERS / ELASTICSEARCH_URL / SCHEMA_REGISTRY_URL / KUBECONFIG (default true). */
   readonly useExisting?: boolean;
   /** Default: process.env. Only read, never written. */
   readonly env?: NodeJS.ProcessEnv;
@@ -29,12 +33,14 @@ export interface StartEnginesOptions {
 
 type Want = Pick<StartEnginesOptions, EngineName>;
 type Endpoint<W extends Want, K extends EngineName, T> = W[K] extends false ? undefined : T;
+type OptIn<W extends Want, K extends EngineName, T> = W[K] extends true ? T : undefined;
 
 /** Running engines: their addresses, the variables that point clients at them, and stop(). */
 export type Engines<W extends Want = Want> = {
   readonly kafka: Endpoint<W, 'kafka', KafkaEndpoint>;
   readonly elasticsearch: Endpoint<W, 'elasticsearch', HttpEndpoint>;
   readonly schemaRegistry: Endpoint<W, 'schemaRegistry', HttpEndpoint>;
+  readonly kubernetes: OptIn<W, 'kubernetes', KubernetesEndpoint>;
   /** What runs where, for status output. */
   readonly engines: readonly EngineInfo[];
   /** `KAFKA_BROKERS=…` etc. for the engines provided. */
@@ -51,7 +57,7 @@ export type Engines<W extends Want = Want> = {
 export async function startEngines<W extends StartEnginesOptions>(options: W = {} as W): Promise<Engines<W>> {
   const env = options.env ?? process.env;
   const logger = options.logger ?? pino({ level: 'silent' });
-  const wanted = ENGINE_NAMES.filter((name) => options[name] !== false);
+  const wanted = ENGINE_NAMES.filter((name) => (DEFAULT_ENGINES.includes(name) ? options[name] !== false : options[name] === true));
   const existing = new Map<EngineName, string>();
   if (options.useExisting !== false) {
     for (const name of wanted) {
@@ -68,8 +74,10 @@ export async function startEngines<W extends StartEnginesOptions>(options: W = {
     const mode = await resolveMode(options.mode ?? parseModeSetting(env['TRIBUTARY_ENGINES']), env, logger);
     if (mode === 'containers') {
       const { startContainers } = await import('./containers.js');
-      const started = await startContainers(toStart, logger, options.startTimeoutMs ?? 180_000);
+      // No container image serves the API extension server: it runs locally in either mode.
+      const started = await startContainers(toStart.filter((name): name is ContainerEngine => name !== 'kubernetes'), logger, options.startTimeoutMs ?? 180_000);
       running.push(...started);
+      if (toStart.includes('kubernetes')) running.push(await startKubernetes(localContext(env, logger, options.startTimeoutMs)));
     } else {
       const ctx = localContext(env, logger, options.startTimeoutMs);
       // Installs one at a time: concurrent Maven runs race on the shared ~/.m2 repository.
@@ -94,10 +102,12 @@ export async function startEngines<W extends StartEnginesOptions>(options: W = {
   const kafka = addresses.get('kafka');
   const elasticsearch = addresses.get('elasticsearch');
   const schemaRegistry = addresses.get('schemaRegistry');
+  const kubernetes = addresses.get('kubernetes');
   return {
     kafka: kafka === undefined ? undefined : { brokers: kafka.split(',').map((b) => b.trim()) },
     elasticsearch: elasticsearch === undefined ? undefined : { url: elasticsearch },
     schemaRegistry: schemaRegistry === undefined ? undefined : { url: schemaRegistry },
+    kubernetes: kubernetes === undefined ? undefined : { kubeconfig: kubernetes },
     engines: infos,
     env: Object.fromEntries([...addresses].map(([name, address]) => [ENGINE_ENV[name], address])),
     stop: () => (stopping ??= Promise.all(running.map((engine) => engine.stop())).then(() => undefined)),
@@ -114,6 +124,16 @@ export function startRestartableKafka(options: { env?: NodeJS.ProcessEnv; logger
   return startLocalRestartableKafka(localContext(options.env ?? process.env, options.logger ?? pino({ level: 'silent' }), options.startTimeoutMs));
 }
 
+export type { LocalKubernetes } from './local/kubernetes.js';
+
+/**
+ * A Kubernetes API server of the caller's own (the API extension server on etcd), which it
+ * may stop and start again; always local, for the same reason as `startRestartableKafka`.
+ */
+export function startLocalKubernetes(options: { env?: NodeJS.ProcessEnv; logger?: Logger; startTimeoutMs?: number } = {}): Promise<LocalKubernetes> {
+  return startKubernetes(localContext(options.env ?? process.env, options.logger ?? pino({ level: 'silent' }), options.startTimeoutMs));
+}
+
 /** Downloads and builds every local engine that is not cached yet; starts nothing. */
 export async function prepareEngines(options: { env?: NodeJS.ProcessEnv; logger?: Logger; only?: readonly EngineName[] } = {}): Promise<void> {
   const ctx = localContext(options.env ?? process.env, options.logger ?? pino({ level: 'silent' }));
@@ -124,6 +144,7 @@ const LOCAL: Record<EngineName, { install: (ctx: LocalContext) => Promise<unknow
   kafka: { install: installKafka, start: startKafka },
   elasticsearch: { install: installElasticsearch, start: startElasticsearch },
   schemaRegistry: { install: installSchemaRegistry, start: startSchemaRegistry },
+  kubernetes: { install: installKubernetes, start: startKubernetes },
 };
 
 function localContext(env: NodeJS.ProcessEnv, logger: Logger, startTimeoutMs = 120_000): LocalContext {

@@ -1,3 +1,4 @@
+import type { EngineName } from './types.js';
 
 /** Kafka is ready when a client gets cluster metadata with a controller and a broker. */
 export async function kafkaReady(brokers: readonly string[]): Promise<boolean> {
@@ -39,8 +40,33 @@ export async function schemaRegistryReady(url: string): Promise<boolean> {
   return response?.ok ?? false;
 }
 
+/**
+ * A Kubernetes API server answers `/readyz` to the kubeconfig's identity. `informer-sync`
+ * is left out: the API extension server never syncs the core informers it lacks.
+ */
+export async function kubernetesReady(kubeconfig: string): Promise<boolean> {
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const { request } = await import('node:https');
+  const config = new KubeConfig();
+  config.loadFromFile(kubeconfig);
+  const cluster = config.getCurrentCluster();
+  if (!cluster) return false;
+  const options: import('node:https').RequestOptions = { timeout: 3000 };
+  await config.applyToHTTPSOptions(options);
+  return new Promise((resolve) => {
+    const req = request(`${cluster.server}/readyz?exclude=informer-sync`, options, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}
+
 /** Whether the engine at `address` answers, by the same check `startEngines` waits for. */
-export function engineAnswers(name: 'kafka' | 'elasticsearch' | 'schemaRegistry', address: string): Promise<boolean> {
+export function engineAnswers(name: EngineName, address: string): Promise<boolean> {
   if (name === 'kafka') return kafkaReady(address.split(','));
+  if (name === 'kubernetes') return kubernetesReady(address);
   return name === 'elasticsearch' ? elasticsearchReady(address) : schemaRegistryReady(address);
 }

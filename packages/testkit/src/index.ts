@@ -1,12 +1,12 @@
-export { startEngines, prepareEngines, startRestartableKafka } from './engines.js';
-export type { Engines, StartEnginesOptions, RestartableKafka } from './engines.js';
+export { startEngines, prepareEngines, startRestartableKafka, startLocalKubernetes } from './engines.js';
+export type { Engines, StartEnginesOptions, RestartableKafka, LocalKubernetes } from './engines.js';
 export { ENGINE_ENV, parseModeSetting } from './config.js';
 export type { ModeSetting } from './config.js';
 export { EngineError } from './errors.js';
 export type { TestkitErrorCode } from './errors.js';
 export { ENGINE_VERSIONS, ENGINE_IMAGES } from './versions.js';
-export { ENGINE_NAMES } from './types.js';
-export type { EngineInfo, EngineMode, EngineName, HttpEndpoint, KafkaEndpoint } from './types.js';
+export { DEFAULT_ENGINES, ENGINE_NAMES } from './types.js';
+export type { EngineInfo, EngineMode, EngineName, HttpEndpoint, KafkaEndpoint, KubernetesEndpoint } from './types.js';
 export { groupAlive } from './local/process.js';
 export { engineAnswers } from './health.js';
 export { cacheRoot } from './local/cache.js';

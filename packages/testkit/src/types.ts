@@ -1,5 +1,7 @@
-export type EngineName = 'kafka' | 'elasticsearch' | 'schemaRegistry';
-export const ENGINE_NAMES: readonly EngineName[] = ['kafka', 'elasticsearch', 'schemaRegistry'];
+export type EngineName = 'kafka' | 'elasticsearch' | 'schemaRegistry' | 'kubernetes';
+export const ENGINE_NAMES: readonly EngineName[] = ['kafka', 'elasticsearch', 'schemaRegistry', 'kubernetes'];
+/** Started unless told not to; the others (the Kubernetes API server) only when asked for. */
+export const DEFAULT_ENGINES: readonly EngineName[] = ['kafka', 'elasticsearch', 'schemaRegistry'];
 
 /** How an engine is provided: a JVM we run, a container, or one that already exists. */
 export type EngineMode = 'local' | 'containers' | 'external';
@@ -9,6 +11,10 @@ export interface KafkaEndpoint {
 }
 export interface HttpEndpoint {
   readonly url: string;
+}
+export interface KubernetesEndpoint {
+  /** A kubeconfig file for a client that may do everything (`KUBECONFIG`). */
+  readonly kubeconfig: string;
 }
 
 /** What `status` and `npm start` print about one running engine. */

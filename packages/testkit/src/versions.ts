@@ -7,6 +7,9 @@ export const ENGINE_VERSIONS = {
   log4j: '2.25.5',
   elasticsearch: '8.19.21',
   schemaRegistry: '2.4.2.Final',
+  /** k8s.io/apiextensions-apiserver, built with Go; etcd is Debian's etcd-server. */
+  kubernetes: 'v0.37.2',
+  etcd: '3.4.23',
 } as const;
 
 /** Images for the containers mode; docker-compose.yml uses the same ones (a test checks). */

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { parseBrokers } from '@tributary/kafka';
+import { tenantTopicSettings } from '@tributary/apply';
+import { parseBrokers, type TenantTopicOptions } from '@tributary/kafka';
 import { AddressPolicy } from '@tributary/notify';
 import { parseTenant } from '@tributary/tenant';
 import { parseTokenList, type TokenConfig } from './auth.js';
@@ -35,19 +36,19 @@ export function controlPlaneConfig(env: NodeJS.ProcessEnv, flags: { port?: strin
   const port = Number(flags.port ?? env['PORT'] ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ControlPlaneConfigError(`--port ${flags.port}: not a port number`);
   const tokens = tokenConfig(env);
-  const partitions = Number(env['TRIBUTARY_TOPIC_PARTITIONS'] ?? 3);
-  const retentionHours = Number(env['TRIBUTARY_TOPIC_RETENTION_HOURS'] ?? 168);
-  if (!Number.isInteger(partitions) || partitions < 1) throw new ControlPlaneConfigError('TRIBUTARY_TOPIC_PARTITIONS must be a positive integer');
-  if (!(retentionHours > 0)) throw new ControlPlaneConfigError('TRIBUTARY_TOPIC_RETENTION_HOURS must be positive');
-  const deadLetterHours = Number(env['TRIBUTARY_DLQ_RETENTION_HOURS'] ?? retentionHours);
-  if (!(deadLetterHours > 0)) throw new ControlPlaneConfigError('TRIBUTARY_DLQ_RETENTION_HOURS must be positive');
+  let topics: TenantTopicOptions;
+  try {
+    topics = tenantTopicSettings(env);
+  } catch (err) {
+    throw new ControlPlaneConfigError((err as Error).message);
+  }
   let notify: AddressPolicy;
   try {
     notify = AddressPolicy.fromSetting(env['TRIBUTARY_NOTIFY_ALLOW']);
   } catch (err) {
     throw new ControlPlaneConfigError(`TRIBUTARY_NOTIFY_ALLOW: ${(err as Error).message}`);
   }
-  return { brokers, elasticsearchUrl, port, host: flags.host ?? '0.0.0.0', tokens, topics: { partitions, retentionMs: retentionHours * 3_600_000, deadLetterRetentionMs: deadLetterHours * 3_600_000 }, notifyAllow: notify.allow };
+  return { brokers, elasticsearchUrl, port, host: flags.host ?? '0.0.0.0', tokens, topics, notifyAllow: notify.allow };
 }
 
 function tokenConfig(env: NodeJS.ProcessEnv): TokenConfig {

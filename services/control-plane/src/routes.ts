@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseTenant, type FieldError } from '@tributary/tenant';
-import { applyManifest, deletePipeline, validateManifest, type ApplyDeps, type ApplyResult } from './apply.js';
+import { applyManifest, deletePipeline, validateManifest, type ApplyDeps, type ApplyResult } from '@tributary/apply';
 import { mayAccess, type TokenAuthenticator } from './auth.js';
 import { errorClass, type ControlPlaneMetrics } from './metrics.js';
 import { OPENAPI } from './openapi.js';

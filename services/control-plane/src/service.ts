@@ -3,16 +3,13 @@ import type { Producer, Admin, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Client } from '@elastic/elasticsearch';
 import { createElasticsearch } from '@tributary/elasticsearch';
-import { CompactedTopicView, createKafka, DeadLetterStore, DELIVERIES_TOPIC, ensureTopics, Partitioners, platformTopics, PIPELINES_TOPIC, STATUS_TOPIC, type TenantTopicOptions } from '@tributary/kafka';
-import { ManifestValidator, PipelineRegistry } from '@tributary/pipeline';
-import type { ApplyDeps } from './apply.js';
+import { PipelineStore } from '@tributary/apply';
+import { CompactedTopicView, createKafka, DeadLetterStore, DELIVERIES_TOPIC, ensureTopics, Partitioners, platformTopics, type TenantTopicOptions } from '@tributary/kafka';
 import { TokenAuthenticator, type TokenConfig } from './auth.js';
-import { AddressPolicy } from '@tributary/notify';
-import { destinationChecker } from './destination.js';
 import { ControlPlaneMetrics } from './metrics.js';
 import { registerDeadLetterRoutes, type PipelineOverview } from './dead-letter-routes.js';
 import { registerRoutes, tenantGuard } from './routes.js';
-import { DeliveryBook, StatusBook } from './status.js';
+import { DeliveryBook } from './status.js';
 
 export interface ControlPlaneOptions {
   readonly brokers: readonly string[];
@@ -38,8 +35,7 @@ export interface ControlPlaneOptions {
 export class ControlPlane {
   private readonly kafka: Kafka;
   private readonly elasticsearch: Client;
-  private readonly registry: PipelineRegistry;
-  private readonly statuses = new StatusBook();
+  private store: PipelineStore | undefined;
   private readonly deliveries = new DeliveryBook();
   private readonly metrics = new ControlPlaneMetrics();
   private readonly app: FastifyInstance;
@@ -55,7 +51,6 @@ export class ControlPlane {
     const logger = options.logger.child({ component: 'control-plane' });
     this.kafka = createKafka({ brokers: options.brokers, clientId: 'tributary-control-plane' }, logger);
     this.elasticsearch = createElasticsearch({ url: options.elasticsearchUrl, maxRetries: 1, requestTimeout: 10_000 });
-    this.registry = new PipelineRegistry();
     this.app = Fastify({ loggerInstance: options.logger.child({ component: 'control-plane-http' }) as FastifyBaseLogger, bodyLimit: 512 * 1024 });
     // Never log tokens: fastify's default request serializer leaves headers out, keep it so.
   }
@@ -84,21 +79,18 @@ export class ControlPlane {
     this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
     await this.producer.connect();
 
-    const deps: ApplyDeps = {
-      registry: this.registry,
-      statuses: this.statuses,
-      validator: new ManifestValidator(),
-      checkDestination: destinationChecker({ elasticsearch: this.elasticsearch, admin: this.admin, topics: this.options.topics, notify: new AddressPolicy(this.options.notifyAllow ?? []) }),
-      publishPipeline: (key, value) => this.publish(PIPELINES_TOPIC, key, value),
-      publishStatus: async (key, status) => {
-        const value = JSON.stringify(status);
-        await this.publish(STATUS_TOPIC, key, value);
-        // Read-your-writes: the status view catches up a moment later with the same record.
-        this.statuses.update(key, value);
-      },
-      now: () => new Date(),
-    };
-    const routes = { apply: deps, auth: new TokenAuthenticator(this.options.tokens), metrics: this.metrics, ready: () => this.loaded };
+    const store = new PipelineStore({
+      kafka: this.kafka,
+      admin: this.admin,
+      producer: this.producer,
+      elasticsearch: this.elasticsearch,
+      topics: this.options.topics,
+      notifyAllow: this.options.notifyAllow ?? [],
+      logger,
+      onPublishFailure: (topic) => this.metrics.publishFailures.inc({ topic }),
+    });
+    this.store = store;
+    const routes = { apply: store.deps, auth: new TokenAuthenticator(this.options.tokens), metrics: this.metrics, ready: () => this.loaded };
     registerRoutes(this.app, routes);
     registerDeadLetterRoutes(this.app, {
       guard: tenantGuard(routes),
@@ -110,44 +102,26 @@ export class ControlPlane {
     this.views = [
       new CompactedTopicView({
         kafka: this.kafka,
-        topic: PIPELINES_TOPIC,
-        logger,
-        onChange: (key, value) => {
-          const result = this.registry.update(key, value);
-          if (!result.ok) logger.warn({ key, reason: result.reason }, 'ignored a pipeline record');
-        },
-      }),
-      new CompactedTopicView({
-        kafka: this.kafka,
-        topic: STATUS_TOPIC,
-        logger,
-        onChange: (key, value) => {
-          if (!this.statuses.update(key, value)) logger.warn({ key }, 'ignored a malformed status record');
-        },
-      }),
-    ];
-    this.views.push(
-      new CompactedTopicView({
-        kafka: this.kafka,
         topic: DELIVERIES_TOPIC,
         logger,
         onChange: (key, value) => {
           if (!this.deliveries.update(key, value)) logger.warn({ key }, 'ignored a malformed delivery status record');
         },
       }),
-    );
-    await Promise.all(this.views.map((view) => view.start()));
+    ];
+    await Promise.all([store.start(), ...this.views.map((view) => view.start())]);
     this.loaded = true;
     this.url = await this.app.listen({ port: this.options.port, host: this.options.host });
-    logger.info({ url: this.url, pipelines: this.registry.list().length }, 'control plane ready');
+    logger.info({ url: this.url, pipelines: store.registry.list().length }, 'control plane ready');
   }
 
   /** A tenant's pipelines, in force or ever applied, with their subscriptions' last deliveries. */
   private overview(tenant: string): PipelineOverview[] {
-    const names = new Set([...this.registry.list(tenant).map((p) => p.name), ...this.statuses.names(tenant)]);
+    const { registry, statuses } = this.store as PipelineStore;
+    const names = new Set([...registry.list(tenant).map((p) => p.name), ...statuses.names(tenant)]);
     return [...names].sort().map((name) => {
-      const inForce = this.registry.get(tenant, name);
-      const status = this.statuses.get(tenant, name);
+      const inForce = registry.get(tenant, name);
+      const status = statuses.get(tenant, name);
       return {
         name,
         version: inForce?.version ?? null,
@@ -158,21 +132,12 @@ export class ControlPlane {
     });
   }
 
-  private async publish(topic: string, key: string, value: string | null): Promise<void> {
-    try {
-      await (this.producer as Producer).send({ topic, acks: -1, messages: [{ key, value }] });
-    } catch (err) {
-      this.metrics.publishFailures.inc({ topic });
-      throw err;
-    }
-  }
-
   /** Stops serving, then disconnects; safe before start and twice. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       await this.starting?.catch(() => undefined);
       await this.app.close();
-      await Promise.all(this.views.map((view) => view.stop()));
+      await Promise.all([this.store?.stop(), ...this.views.map((view) => view.stop())]);
       await this.producer?.disconnect();
       await this.admin?.disconnect();
       await this.elasticsearch.close();

@@ -5,6 +5,7 @@ export interface EngineFlags {
   kafka: boolean;
   elasticsearch: boolean;
   schemaRegistry: boolean;
+  kubernetes?: boolean;
   mode?: string;
   stateDir: string;
 }
@@ -15,6 +16,7 @@ export function withEngineFlags(command: Command): Command {
     .option('--no-kafka', 'do not start Kafka')
     .option('--no-elasticsearch', 'do not start Elasticsearch')
     .option('--no-schema-registry', 'do not start the schema registry')
+    .option('--kubernetes', 'also start a Kubernetes API server (apiextensions-apiserver on etcd, for the operator) and write its kubeconfig')
     .addOption(
       new Option('--mode <mode>', 'local JVMs, containers, or auto (containers when Docker answers); default: $TRIBUTARY_ENGINES or auto').choices([
         'auto',
@@ -31,6 +33,7 @@ export async function engineOptions(flags: EngineFlags, env: NodeJS.ProcessEnv):
     kafka: flags.kafka,
     elasticsearch: flags.elasticsearch,
     schemaRegistry: flags.schemaRegistry,
+    kubernetes: flags.kubernetes === true,
     mode: parseModeSetting(flags.mode ?? env['TRIBUTARY_ENGINES']),
     env,
   };
@@ -42,6 +45,7 @@ export function engineArgs(flags: EngineFlags): string[] {
     ...(flags.kafka ? [] : ['--no-kafka']),
     ...(flags.elasticsearch ? [] : ['--no-elasticsearch']),
     ...(flags.schemaRegistry ? [] : ['--no-schema-registry']),
+    ...(flags.kubernetes ? ['--kubernetes'] : []),
     ...(flags.mode ? ['--mode', flags.mode] : []),
     '--state-dir',
     flags.stateDir,

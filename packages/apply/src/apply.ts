@@ -33,7 +33,8 @@ export interface ApplyRequest {
 
 export type ApplyResult =
   | { readonly outcome: 'created' | 'updated' | 'unchanged'; readonly version: number }
-  | { readonly outcome: 'rejected'; readonly errors: readonly ManifestError[] }
+  /** `stage`: `validation` (schema, compile, tests, scope: the same text fails the same way) or `destination` (may pass later). */
+  | { readonly outcome: 'rejected'; readonly stage: 'validation' | 'destination'; readonly errors: readonly ManifestError[] }
   | { readonly outcome: 'conflict'; readonly current: number };
 
 /** Only validation: schema, compile, the manifest's tests, scope. Nothing is contacted. */
@@ -82,19 +83,19 @@ export async function applyManifest(deps: ApplyDeps, request: ApplyRequest): Pro
   }
   const accepted = current ? { version: current.version, appliedAt: current.appliedAt } : null;
   const at = deps.now().toISOString();
-  const reject = async (errors: ManifestError[]): Promise<ApplyResult> => {
+  const reject = async (errors: ManifestError[], stage: 'validation' | 'destination'): Promise<ApplyResult> => {
     await deps.publishStatus(key, { tenant: request.tenant, name: request.name, accepted, lastAttempt: { at, outcome: 'rejected', errors } });
-    return { outcome: 'rejected', errors };
+    return { outcome: 'rejected', stage, errors };
   };
 
   const { pipeline, errors } = validateManifest(deps, request);
-  if (!pipeline) return reject(errors);
+  if (!pipeline) return reject(errors, 'validation');
   if (current && canonical(current.manifest) === canonical(pipeline.loaded.manifest)) {
     await deps.publishStatus(key, { tenant: request.tenant, name: request.name, accepted, lastAttempt: { at, outcome: 'unchanged', version: current.version, errors: [] } });
     return { outcome: 'unchanged', version: current.version };
   }
   const destinationErrors = await deps.checkDestination(pipeline);
-  if (destinationErrors.length > 0) return reject(destinationErrors);
+  if (destinationErrors.length > 0) return reject(destinationErrors, 'destination');
 
   const version = currentVersion + 1;
   const record = pipelineRecord(pipeline.loaded.manifest, version, at);

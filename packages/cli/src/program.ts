@@ -10,6 +10,7 @@ import { applyCommand } from './commands/apply.js';
 import { processorCommand } from './commands/processor.js';
 import { forwarderCommand } from './commands/forwarder.js';
 import { notifierCommand } from './commands/notifier.js';
+import { operatorCommand } from './commands/operator.js';
 import { dlqCommand } from './commands/dlq.js';
 import { pipelineCommands } from './commands/pipelines.js';
 
@@ -35,6 +36,7 @@ export function buildProgram(ctx: CliContext): Command {
   program.addCommand(processorCommand(ctx));
   program.addCommand(forwarderCommand(ctx));
   program.addCommand(notifierCommand(ctx));
+  program.addCommand(operatorCommand(ctx));
   program.addCommand(applyCommand(ctx));
   program.addCommand(dlqCommand(ctx));
   for (const command of pipelineCommands(ctx)) program.addCommand(command);

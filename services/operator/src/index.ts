@@ -1,0 +1,11 @@
+export { Operator } from './operator.js';
+export type { OperatorOptions } from './operator.js';
+export { OperatorMetrics } from './metrics.js';
+export { ReconcileQueue } from './queue.js';
+export type { ReconcileQueueOptions } from './queue.js';
+export { Reconciler } from './reconciler.js';
+export { ensureCrd, LoggingPipelineApi, PipelineWatch, loadKubeConfig } from './kube.js';
+export { FINALIZER, desiredStatus, manifestText, resourceKey, statusDiffers } from './resource.js';
+export type { Condition, LoggingPipelineResource, LoggingPipelineStatus, Outcome } from './resource.js';
+export { operatorOptions, runOperator } from './main.js';
+export type { OperatorFlags } from './main.js';

@@ -1,7 +1,7 @@
 import type { Client } from '@elastic/elasticsearch';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { CompactedTopicView, PIPELINES_TOPIC, STATUS_TOPIC, type TenantTopicOptions } from '@tributary/kafka';
+import { CompactedTopicView, ensureTopics, Partitioners, PIPELINES_TOPIC, platformTopics, STATUS_TOPIC, type TenantTopicOptions } from '@tributary/kafka';
 import { AddressPolicy } from '@tributary/notify';
 import { ManifestValidator, PipelineRegistry } from '@tributary/pipeline';
 import type { ApplyDeps } from './apply.js';
@@ -10,9 +10,6 @@ import { StatusBook } from './status.js';
 
 export interface PipelineStoreOptions {
   readonly kafka: Kafka;
-  /** Connected by the caller, who also disconnects them: a service shares them with other parts. */
-  readonly admin: Admin;
-  readonly producer: Producer;
   readonly elasticsearch: Client;
   /** Partitions and retention of the topics created for a tenant on its first apply. */
   readonly topics: TenantTopicOptions;
@@ -33,19 +30,25 @@ export class PipelineStore {
   readonly registry = new PipelineRegistry();
   readonly statuses = new StatusBook();
   readonly deps: ApplyDeps;
+  /** Its Kafka clients, connected by start() and shared with whatever else the service writes (dead-letter replays). */
+  readonly admin: Admin;
+  readonly producer: Producer;
   private readonly views: CompactedTopicView[];
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
 
   constructor(private readonly options: PipelineStoreOptions) {
     const logger = options.logger.child({ component: 'pipeline-store' });
+    this.admin = options.kafka.admin();
+    // Idempotent with one request in flight: pipeline versions must land in the order they were made.
+    this.producer = options.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
     this.deps = {
       registry: this.registry,
       statuses: this.statuses,
       validator: new ManifestValidator(),
       checkDestination: destinationChecker({
         elasticsearch: options.elasticsearch,
-        admin: options.admin,
+        admin: this.admin,
         topics: options.topics,
         notify: new AddressPolicy(options.notifyAllow ?? []),
       }),
@@ -79,9 +82,14 @@ export class PipelineStore {
     ];
   }
 
-  /** Resolves once both topics are read up to where they were when it was called. */
+  /** Connects, creates the platform topics if missing, and resolves once both topics are read up to where they were. */
   start(): Promise<void> {
-    this.starting ??= Promise.all(this.views.map((view) => view.start())).then(() => undefined);
+    this.starting ??= (async () => {
+      await this.admin.connect();
+      await ensureTopics(this.admin, platformTopics());
+      await this.producer.connect();
+      await Promise.all(this.views.map((view) => view.start()));
+    })();
     return this.starting;
   }
 
@@ -90,14 +98,20 @@ export class PipelineStore {
     return this.views.every((view) => view.caughtUp);
   }
 
+  /** Safe before start, twice, and after a failed start. */
   stop(): Promise<void> {
-    this.stopping ??= Promise.all(this.views.map((view) => view.stop())).then(() => undefined);
+    this.stopping ??= (async () => {
+      await this.starting?.catch(() => undefined);
+      await Promise.all(this.views.map((view) => view.stop()));
+      await this.producer.disconnect();
+      await this.admin.disconnect();
+    })();
     return this.stopping;
   }
 
   private async publish(topic: string, key: string, value: string | null): Promise<void> {
     try {
-      await this.options.producer.send({ topic, acks: -1, messages: [{ key, value }] });
+      await this.producer.send({ topic, acks: -1, messages: [{ key, value }] });
     } catch (err) {
       this.options.onPublishFailure?.(topic);
       throw err;

@@ -1,10 +1,10 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { Producer, Admin, Kafka } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Client } from '@elastic/elasticsearch';
 import { createElasticsearch } from '@tributary/elasticsearch';
 import { PipelineStore } from '@tributary/apply';
-import { CompactedTopicView, createKafka, DeadLetterStore, DELIVERIES_TOPIC, ensureTopics, Partitioners, platformTopics, type TenantTopicOptions } from '@tributary/kafka';
+import { CompactedTopicView, createKafka, DeadLetterStore, DELIVERIES_TOPIC, type TenantTopicOptions } from '@tributary/kafka';
 import { TokenAuthenticator, type TokenConfig } from './auth.js';
 import { ControlPlaneMetrics } from './metrics.js';
 import { registerDeadLetterRoutes, type PipelineOverview } from './dead-letter-routes.js';
@@ -39,8 +39,6 @@ export class ControlPlane {
   private readonly deliveries = new DeliveryBook();
   private readonly metrics = new ControlPlaneMetrics();
   private readonly app: FastifyInstance;
-  private admin: Admin | undefined;
-  private producer: Producer | undefined;
   private views: CompactedTopicView[] = [];
   private loaded = false;
   private starting: Promise<void> | undefined;
@@ -73,16 +71,8 @@ export class ControlPlane {
 
   private async doStart(): Promise<void> {
     const logger = this.options.logger.child({ component: 'control-plane' });
-    this.admin = this.kafka.admin();
-    await this.admin.connect();
-    await ensureTopics(this.admin, platformTopics());
-    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
-    await this.producer.connect();
-
     const store = new PipelineStore({
       kafka: this.kafka,
-      admin: this.admin,
-      producer: this.producer,
       elasticsearch: this.elasticsearch,
       topics: this.options.topics,
       notifyAllow: this.options.notifyAllow ?? [],
@@ -94,7 +84,7 @@ export class ControlPlane {
     registerRoutes(this.app, routes);
     registerDeadLetterRoutes(this.app, {
       guard: tenantGuard(routes),
-      store: new DeadLetterStore({ kafka: this.kafka, admin: this.admin, producer: this.producer, logger }),
+      store: new DeadLetterStore({ kafka: this.kafka, admin: store.admin, producer: store.producer, logger }),
       pipelines: (tenant) => this.overview(tenant),
       logger,
     });
@@ -109,7 +99,9 @@ export class ControlPlane {
         },
       }),
     ];
-    await Promise.all([store.start(), ...this.views.map((view) => view.start())]);
+    // The store creates the platform topics, tributary.deliveries among them.
+    await store.start();
+    await Promise.all(this.views.map((view) => view.start()));
     this.loaded = true;
     this.url = await this.app.listen({ port: this.options.port, host: this.options.host });
     logger.info({ url: this.url, pipelines: store.registry.list().length }, 'control plane ready');
@@ -137,9 +129,9 @@ export class ControlPlane {
     this.stopping ??= (async () => {
       await this.starting?.catch(() => undefined);
       await this.app.close();
-      await Promise.all([this.store?.stop(), ...this.views.map((view) => view.stop())]);
-      await this.producer?.disconnect();
-      await this.admin?.disconnect();
+      await Promise.all(this.views.map((view) => view.stop()));
+      // Last: the dead-letter routes share its clients.
+      await this.store?.stop();
       await this.elasticsearch.close();
     })();
     return this.stopping;

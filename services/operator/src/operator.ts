@@ -1,10 +1,10 @@
 import type { Client } from '@elastic/elasticsearch';
 import type { FastifyInstance } from 'fastify';
-import type { Admin, Kafka, Producer } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { PipelineStore } from '@tributary/apply';
 import { createElasticsearch } from '@tributary/elasticsearch';
-import { createKafka, ensureTopics, Partitioners, platformTopics, type TenantTopicOptions } from '@tributary/kafka';
+import { createKafka, type TenantTopicOptions } from '@tributary/kafka';
 import { createHealthServer, type Readiness } from '@tributary/service';
 import { LoggingPipelineApi, loadKubeConfig, PipelineWatch } from './kube.js';
 import { OperatorMetrics } from './metrics.js';
@@ -45,8 +45,6 @@ export class Operator {
   private readonly kafka: Kafka;
   private readonly elasticsearch: Client;
   private readonly gone = new Map<string, LoggingPipelineResource>();
-  private admin: Admin | undefined;
-  private producer: Producer | undefined;
   private store: PipelineStore | undefined;
   private watch: PipelineWatch | undefined;
   private queue: ReconcileQueue | undefined;
@@ -84,15 +82,8 @@ export class Operator {
     this.http = createHealthServer({ metrics: metrics.registry, readiness: () => this.readiness(), logger, component: 'operator-http' });
     this.url = await this.http.listen({ port: options.metricsPort, host: options.host });
 
-    this.admin = this.kafka.admin();
-    await this.admin.connect();
-    await ensureTopics(this.admin, platformTopics());
-    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
-    await this.producer.connect();
     const store = new PipelineStore({
       kafka: this.kafka,
-      admin: this.admin,
-      producer: this.producer,
       elasticsearch: this.elasticsearch,
       topics: options.topics,
       notifyAllow: options.notifyAllow ?? [],
@@ -158,8 +149,6 @@ export class Operator {
       await this.watch?.stop();
       await this.queue?.stop();
       await this.store?.stop();
-      await this.producer?.disconnect();
-      await this.admin?.disconnect();
       await this.elasticsearch.close();
       await this.http?.close();
     })();

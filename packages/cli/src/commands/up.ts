@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Command } from 'commander';
 import { describeAlert, writeDemoFiles, type DemoFiles } from './demo-alerts.js';
 import { DemoProducer } from './demo-producer.js';
@@ -13,6 +14,8 @@ interface Services {
   /** Base URL of the processor's /metrics, /healthz and /readyz. */
   processor?: string;
   notifier?: string;
+  /** The operator's /metrics, when a Kubernetes API server runs (`--kubernetes`). */
+  operator?: string;
   receiver?: string;
   demo?: DemoFiles;
 }
@@ -23,7 +26,7 @@ interface Services {
  */
 export function upCommand(ctx: CliContext): Command {
   return withEngineFlags(new Command('up'))
-    .description('run the whole stack locally (engines, control plane, processor, notifier, a demo tenant producing logs and a receiver printing its dead-letter alerts) until Ctrl-C, and print where to look')
+    .description('run the whole stack locally (engines, control plane, processor, notifier, a demo tenant producing logs and a receiver printing its dead-letter alerts; with --kubernetes also a Kubernetes API server and the operator) until Ctrl-C, and print where to look')
     .option('--port <port>', 'control plane port (0 picks a free one)', '8080')
     .action(async (flags: EngineFlags & { port: string }) => {
       let services: Services | undefined;
@@ -78,7 +81,10 @@ export function upCommand(ctx: CliContext): Command {
           services.notifier = notifier.metricsAddress;
           const producer = new DemoProducer(createKafka({ brokers, clientId: 'tributary-demo' }, ctx.logger));
           await producer.start();
+          const operator = state.env['KUBECONFIG'] ? await startOperator(state, allow, ctx) : undefined;
+          if (operator) services.operator = operator.metricsAddress;
           return async () => {
+            await operator?.stop();
             await producer.stop();
             await notifier.stop();
             await processor.stop();
@@ -89,6 +95,25 @@ export function upCommand(ctx: CliContext): Command {
         onReady: (state) => ctx.out.write(banner(state, flags.stateDir, services)),
       });
     });
+}
+
+/** The operator, on the CRD installed in the API server `--kubernetes` started (or `KUBECONFIG` names). */
+async function startOperator(state: BackgroundState, allow: string[], ctx: CliContext) {
+  const { Operator, ensureCrd, loadKubeConfig } = await import('@tributary/operator');
+  const kubeconfig = state.env['KUBECONFIG'] ?? '';
+  await ensureCrd(loadKubeConfig(kubeconfig));
+  const operator = new Operator({
+    brokers: (state.env['KAFKA_BROKERS'] ?? '').split(','),
+    elasticsearchUrl: state.env['ELASTICSEARCH_URL'] ?? '',
+    kubeconfig,
+    topics: { partitions: 3 },
+    notifyAllow: allow,
+    metricsPort: 0,
+    host: '127.0.0.1',
+    logger: ctx.logger,
+  });
+  await operator.start();
+  return operator;
 }
 
 /** The demo tenant `payments` gets the example pipeline, through the real API. */
@@ -144,8 +169,30 @@ function banner(state: BackgroundState, stateDir: string, services: Services | u
       `              curl -s '${es ?? ''}/logs.payments.*/_search?q=error.type:parse&size=1&pretty'`,
     );
   }
+  const kubeconfig = state.env['KUBECONFIG'];
+  if (kubeconfig && services?.operator) {
+    const server = readServer(kubeconfig);
+    const pki = join(dirname(kubeconfig), 'pki');
+    lines.push(`  kubernetes: KUBECONFIG=${kubeconfig}  (the operator: ${services.operator}/metrics)`);
+    if (existsSync(pki)) {
+      const tls = `--cacert ${pki}/ca.crt --cert ${pki}/client.crt --key ${pki}/client.key`;
+      const resources = `${server}/apis/tributary.dev/v1alpha1/namespaces/payments/loggingpipelines`;
+      lines.push(
+        '              a LoggingPipeline through the Kubernetes API (this local server has no kubectl discovery; curl works):',
+        `              curl -s ${tls} -H 'content-type: application/yaml' --data-binary @packages/pipeline/examples/checkout-api-fixed.yaml ${resources}`,
+        `              curl -s ${tls} ${resources}/checkout-api | jq .status`,
+      );
+    } else {
+      lines.push('              kubectl apply -f packages/pipeline/examples/checkout-api-fixed.yaml && kubectl -n payments get lp');
+    }
+  }
   if (kafka) lines.push(`  raw dead letters: kcat -b ${kafka} -C -t dlq.payments -e -f '%h %s\\n'`);
   if (registry) lines.push(`  schemas:    curl -s ${registry}/subjects`);
   lines.push(`  variables:  ${stateDir}/engines.env (source it to point other shells here)`, '', 'Press Ctrl-C to stop everything.', '');
   return lines.join('\n');
+}
+
+/** The API server's URL from a kubeconfig the testkit wrote (`server: https://…`). */
+function readServer(kubeconfig: string): string {
+  return /server: (\S+)/.exec(readFileSync(kubeconfig, 'utf8'))?.[1] ?? 'https://127.0.0.1';
 }

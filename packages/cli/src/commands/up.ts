@@ -179,7 +179,7 @@ function banner(state: BackgroundState, stateDir: string, services: Services | u
       const resources = `${server}/apis/tributary.dev/v1alpha1/namespaces/payments/loggingpipelines`;
       lines.push(
         '              a LoggingPipeline through the Kubernetes API (this local server has no kubectl discovery; curl works):',
-        `              curl -s ${tls} -H 'content-type: application/yaml' --data-binary @packages/pipeline/examples/checkout-api-fixed.yaml ${resources}`,
+        `              curl -s ${tls} -H 'content-type: application/yaml' --data-binary @${services.demo?.fixed ?? 'packages/pipeline/examples/checkout-api-fixed.yaml'} ${resources}`,
         `              curl -s ${tls} ${resources}/checkout-api | jq .status`,
       );
     } else {

@@ -19,6 +19,10 @@ if (cold) {
   env['TRIBUTARY_CACHE_DIR'] = scratch;
   // Maven reads MAVEN_OPTS from our own environment when the test kit runs it.
   process.env['MAVEN_OPTS'] = `${process.env['MAVEN_OPTS'] ?? ''} -Dmaven.repo.local=${join(scratch, 'm2')}`;
+  // And Go's caches, for the Kubernetes API server (writable, so the scratch dir can be removed).
+  env['GOCACHE'] = join(scratch, 'go-build');
+  env['GOMODCACHE'] = join(scratch, 'go-mod');
+  env['GOFLAGS'] = '-modcacherw';
 }
 
 const rows: string[] = [];

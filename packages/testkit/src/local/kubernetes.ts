@@ -43,7 +43,7 @@ export async function installKubernetes(ctx: Pick<LocalContext, 'cacheRoot' | 'e
   const logFile = join(partial, 'go-install.log');
   await new Promise<void>((resolve, reject) => {
     const child = spawn('go', ['install', `${MODULE}@${ENGINE_VERSIONS.kubernetes}`], {
-      env: { ...ctx.env, GOBIN: join(partial, 'bin'), GOFLAGS: '-buildvcs=false', CGO_ENABLED: '0' },
+      env: { ...ctx.env, GOBIN: join(partial, 'bin'), GOFLAGS: `${ctx.env['GOFLAGS'] ?? ''} -buildvcs=false`.trim(), CGO_ENABLED: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const chunks: Buffer[] = [];

@@ -42,7 +42,7 @@ export async function installKubernetes(ctx: Pick<LocalContext, 'cacheRoot' | 'e
   mkdirSync(join(partial, 'bin'), { recursive: true });
   const logFile = join(partial, 'go-install.log');
   await new Promise<void>((resolve, reject) => {
-    const child = spawn('go', ['install', `${MODULE}@${ENGINE_VERSIONS.kubernetes}`], {
+    const child = spawn(goBinary(ctx.env), ['install', `${MODULE}@${ENGINE_VERSIONS.kubernetes}`], {
       env: { ...ctx.env, GOBIN: join(partial, 'bin'), GOFLAGS: `${ctx.env['GOFLAGS'] ?? ''} -buildvcs=false`.trim(), CGO_ENABLED: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -65,6 +65,13 @@ export async function installKubernetes(ctx: Pick<LocalContext, 'cacheRoot' | 'e
   }
   ctx.logger.info({ engine: 'kubernetes', ms: Date.now() - started }, 'engine installed');
   return binary;
+}
+
+/** `go` from PATH, else where the official tarball puts it (PATH may not include it in a non-login shell). */
+function goBinary(env: NodeJS.ProcessEnv): string {
+  const onPath = (env['PATH'] ?? '').split(':').some((dir) => dir && existsSync(join(dir, 'go')));
+  if (onPath) return 'go';
+  return existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : 'go';
 }
 
 /** A local API server of one's own: its kubeconfig, and the API server alone can be stopped and started again (an outage test). */

@@ -50,6 +50,7 @@ export class Operator {
   private queue: ReconcileQueue | undefined;
   private http: FastifyInstance | undefined;
   private resync: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | undefined;
   private url: string | undefined;
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
@@ -126,6 +127,12 @@ export class Operator {
     });
     metrics.observe({ queueDepth: () => this.queue?.depth ?? 0, resources: () => this.watch?.keys().length ?? 0 });
     await watch.start();
+    // A pipeline that has a resource and changed in the topic by another way (the HTTP
+    // control plane, say) is looked at now: the resource is what stays in force.
+    this.unsubscribe = store.registry.onChange(({ tenant, name }) => {
+      const key = `${tenant}/${name}`;
+      if (watch.get(key)) this.queue?.add(key);
+    });
     const resyncMs = options.resyncMs ?? 300_000;
     this.resync = setInterval(() => {
       for (const key of watch.keys()) this.queue?.add(key);
@@ -146,6 +153,7 @@ export class Operator {
     this.stopping ??= (async () => {
       await this.starting?.catch(() => undefined);
       clearInterval(this.resync);
+      this.unsubscribe?.();
       await this.watch?.stop();
       await this.queue?.stop();
       await this.store?.stop();

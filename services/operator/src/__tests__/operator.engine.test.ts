@@ -12,7 +12,8 @@ import { createKafka } from '@tributary/kafka';
 import { CRD_GROUP, CRD_PLURAL, CRD_VERSION } from '@tributary/pipeline';
 import { Processor } from '@tributary/processor';
 import { eventually, startLocalKubernetes, testEngines, uniqueName, type LocalKubernetes } from '@tributary/testkit';
-import { ensureCrd, loadKubeConfig, Operator, type LoggingPipelineResource } from '../index.js';
+import { applyManifest, PipelineStore } from '@tributary/apply';
+import { ensureCrd, loadKubeConfig, manifestText, Operator, type LoggingPipelineResource } from '../index.js';
 import { pipelineRecords } from './records.js';
 
 const engines = testEngines();
@@ -144,6 +145,25 @@ test('a change with a broken regex is refused in status with the field path; ver
   const fixed = await settled('api', (r) => condition(r, 'Accepted')?.status === 'True', 'Accepted=True again');
   assert.equal(fixed.status?.acceptedVersion, 2);
   assert.deepEqual(fixed.status?.errors, []);
+});
+
+test('the same pipeline changed by the control plane\'s path is put back as the resource says, at once', { timeout: 120_000 }, async () => {
+  const kafka = createKafka({ brokers: engines.brokers, clientId: 'operator-test-store' }, logger);
+  const other = new PipelineStore({ kafka, elasticsearch: es, topics: { partitions: 2 }, logger });
+  await other.start();
+  try {
+    const before = (await read('api')).status?.acceptedVersion ?? 0;
+    const text = manifestText({ ...(await read('api')), spec: { parse: [{ json: {} }], output: { elasticsearch: { index: 'api' } } } });
+    const result = await applyManifest(other.deps, { tenant, name: 'api', text });
+    assert.equal(result.outcome, 'updated');
+    const restored = await settled('api', (r) => (r.status?.acceptedVersion ?? 0) > before + 1, 'a newer version than the one applied around it');
+    await eventually('the processor runs the resource\'s spec again', () => {
+      const inForce = processor.pipelines.get(tenant, 'api');
+      return inForce?.version === restored.status?.acceptedVersion && JSON.stringify(inForce?.manifest.spec.parse) === JSON.stringify((restored.spec as { parse: unknown }).parse);
+    });
+  } finally {
+    await other.stop();
+  }
 });
 
 test('every example manifest that `tributary apply` takes is taken as it is by the API server, with no field dropped', { timeout: 60_000 }, async () => {

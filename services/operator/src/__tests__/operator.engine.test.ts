@@ -119,6 +119,14 @@ test('a valid LoggingPipeline is accepted as version 1, in status, and the proce
   assert.deepEqual(accepted.metadata.finalizers, ['tributary.dev/pipeline']);
   await eventually('version 1 in force in the processor', () => processor.pipelines.get(tenant, 'api')?.version === 1);
 
+  const ready = await fetch(`${operator.metricsAddress}/readyz`);
+  assert.equal(ready.status, 200);
+  const metrics = await (await fetch(`${operator.metricsAddress}/metrics`)).text();
+  assert.match(metrics, /^tributary_operator_reconciles_total\{outcome="created"\} 1$/m);
+  assert.match(metrics, /^tributary_operator_resources 1$/m);
+  assert.match(metrics, /^tributary_operator_queue_depth \d+$/m);
+  assert.match(metrics, /^tributary_operator_watch_restarts_total 0$/m);
+
   await send(['INFO paid 1', 'WARN slow 2'], 'v1');
   const docs = await documents(`logs.${tenant}.api`, ['v1-0', 'v1-1']);
   assert.equal(docs.get('v1-0')?.['level'], 'INFO');

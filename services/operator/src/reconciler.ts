@@ -62,7 +62,8 @@ export class Reconciler {
       metrics.reconciles.inc({ outcome: 'unchanged' });
       return;
     }
-    if (refusedAsIs(found, inForce?.version) || (settledHere && mine?.accepted === false)) {
+    // A refusal is remembered by this process only: after a restart (an upgrade, say) it is checked again.
+    if (settledHere && mine?.accepted === false) {
       metrics.reconciles.inc({ outcome: 'rejected' });
       return;
     }
@@ -126,11 +127,4 @@ export class Reconciler {
       this.deps.logger.info({ key }, 'pipeline deleted (its resource went without the finalizer)');
     }
   }
-}
-
-/** Whether this generation was refused already for what it says (not for an unreachable destination), against the same version in force. */
-function refusedAsIs(resource: LoggingPipelineResource, inForce: number | undefined): boolean {
-  const status = resource.status;
-  if (!status || status.observedGeneration !== resource.metadata.generation || status.acceptedVersion !== inForce) return false;
-  return status.conditions?.some((c) => c.type === 'Accepted' && c.status === 'False' && c.reason === 'Invalid') ?? false;
 }

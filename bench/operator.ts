@@ -4,7 +4,7 @@
  * apply chain (schema, compile, tests, Elasticsearch check with the test documents, topics,
  * publish acknowledged by Kafka, status patch). Also the API server's start times.
  *
- *   npx tsx bench/operator.ts [resources=100]
+ *   npx tsx bench/operator.ts [resources=100] [concurrency=4]
  *
  * Engines: existing ones from KAFKA_BROKERS / ELASTICSEARCH_URL, else started here; the
  * Kubernetes API server is always a local one of its own.
@@ -16,6 +16,7 @@ import { CRD_GROUP, CRD_PLURAL, CRD_VERSION } from '@tributary/pipeline';
 import { prepareEngines, startEngines, startLocalKubernetes, uniqueName } from '@tributary/testkit';
 
 const count = Number(process.argv[2] ?? 100);
+const concurrency = Number(process.argv[3] ?? 4);
 const logger = pino({ level: 'silent' });
 
 const installStarted = Date.now();
@@ -35,6 +36,7 @@ const operator = new Operator({
   elasticsearchUrl: engines.elasticsearch.url,
   kubeconfig: kubernetes.kubeconfig,
   topics: { partitions: 1 },
+  concurrency,
   metricsPort: 0,
   host: '127.0.0.1',
   logger,
@@ -95,7 +97,7 @@ await operator.stop();
 await kubernetes.stop();
 await engines.stop();
 
-console.log(`\noperator reconcile latency — npx tsx bench/operator.ts ${count}\n`);
+console.log(`\noperator reconcile latency — npx tsx bench/operator.ts ${count} ${concurrency}\n`);
 console.log(`apiextensions-apiserver install ${(installMs / 1000).toFixed(1)} s (a cached build; cold: ~3.5 min), start with etcd to ready ${(kubeStartMs / 1000).toFixed(1)} s, CRD established ${crdMs} ms\n`);
 console.log('| create → Accepted=True | resources | p50 | p95 | p99 | max | all accepted in |');
 console.log('|---|---|---|---|---|---|---|');

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { Deployment } from 'kubernetes-models/apps/v1';
-import { ServiceAccount } from 'kubernetes-models/v1';
+import { Service, ServiceAccount } from 'kubernetes-models/v1';
 import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { CustomResourceDefinition } from 'kubernetes-models/apiextensions.k8s.io/v1';
 import { operatorOptions } from '@tributary/operator';
@@ -19,11 +19,11 @@ import { pino } from 'pino';
 const deploy = join(import.meta.dirname, '..', 'deploy');
 type Doc = { kind: string; metadata: { name: string; namespace?: string } } & Record<string, unknown>;
 const load = (file: string): Doc[] => parseAllDocuments(readFileSync(join(deploy, file), 'utf8')).map((d) => d.toJSON() as Doc);
-const MODELS: Record<string, new (data: never) => { validate(): void }> = { Deployment, ServiceAccount, ClusterRole, ClusterRoleBinding, Role, RoleBinding, CustomResourceDefinition };
+const MODELS: Record<string, new (data: never) => { validate(): void }> = { Deployment, Service, ServiceAccount, ClusterRole, ClusterRoleBinding, Role, RoleBinding, CustomResourceDefinition };
 type Rule = { apiGroups: string[]; resources: string[]; verbs: string[] };
 
 test('every object of deploy/operator, deploy/crds and deploy/rbac is valid against the Kubernetes schemas', () => {
-  for (const file of ['operator/rbac.yaml', 'operator/deployment.yaml', 'rbac/team-pipelines.yaml', 'crds/loggingpipelines.tributary.dev.yaml']) {
+  for (const file of ['operator/rbac.yaml', 'operator/deployment.yaml', 'operator/service.yaml', 'rbac/team-pipelines.yaml', 'crds/loggingpipelines.tributary.dev.yaml']) {
     for (const doc of load(file)) {
       const Model = MODELS[doc.kind];
       assert.ok(Model, `${file}: a model for ${doc.kind}`);
@@ -31,7 +31,7 @@ test('every object of deploy/operator, deploy/crds and deploy/rbac is valid agai
     }
   }
   const kustomization = readFileSync(join(deploy, 'operator', 'kustomization.yaml'), 'utf8');
-  for (const resource of ['../crds', 'rbac.yaml', 'deployment.yaml']) assert.match(kustomization, new RegExp(`- ${resource.replace('.', '\\.')}\\n`));
+  for (const resource of ['../crds', 'rbac.yaml', 'deployment.yaml', 'service.yaml']) assert.match(kustomization, new RegExp(`- ${resource.replace('.', '\\.')}\\n`));
 });
 
 test("the operator's ClusterRole grants its resources, their status and Events, and nothing else", () => {

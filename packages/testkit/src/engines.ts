@@ -9,7 +9,8 @@ import type { LocalContext } from './local/context.js';
 import { installElasticsearch, startElasticsearch } from './local/elasticsearch.js';
 import { javaHome } from './local/java.js';
 import { installKafka, startKafka, startRestartableKafka as startLocalRestartableKafka, type RestartableKafka } from './local/kafka.js';
-import { installKubernetes, startKubernetes, type LocalKubernetes } from './local/kubernetes.js';
+import { goInstall, installKubernetes, startKubernetes, type LocalKubernetes } from './local/kubernetes.js';
+import { ENGINE_VERSIONS } from './versions.js';
 import { installSchemaRegistry, startSchemaRegistry } from './local/schema-registry.js';
 import { DEFAULT_ENGINES, ENGINE_NAMES, type EngineInfo, type EngineName, type KafkaEndpoint, type HttpEndpoint, type KubernetesEndpoint, type RunningEngine } from './types.js';
 
@@ -132,6 +133,15 @@ export type { LocalKubernetes } from './local/kubernetes.js';
  */
 export function startLocalKubernetes(options: { env?: NodeJS.ProcessEnv; logger?: Logger; startTimeoutMs?: number } = {}): Promise<LocalKubernetes> {
   return startKubernetes(localContext(options.env ?? process.env, options.logger ?? pino({ level: 'silent' }), options.startTimeoutMs));
+}
+
+/**
+ * kustomize (built with Go once, about 20 s, cached like the engines), to render the
+ * deploy/ manifests as `kubectl apply -k` would; returns the binary.
+ */
+export function installKustomize(options: { env?: NodeJS.ProcessEnv; logger?: Logger } = {}): Promise<string> {
+  const env = options.env ?? process.env;
+  return goInstall({ env, cacheRoot: cacheRoot(env), logger: options.logger ?? pino({ level: 'silent' }) }, { module: 'sigs.k8s.io/kustomize/kustomize/v5', version: ENGINE_VERSIONS.kustomize, binary: 'kustomize' });
 }
 
 /** Downloads and builds every local engine that is not cached yet; starts nothing. */

@@ -1,4 +1,4 @@
-export { startEngines, prepareEngines, startRestartableKafka, startLocalKubernetes } from './engines.js';
+export { startEngines, prepareEngines, startRestartableKafka, startLocalKubernetes, installKustomize } from './engines.js';
 export type { Engines, StartEnginesOptions, RestartableKafka, LocalKubernetes } from './engines.js';
 export { ENGINE_ENV, parseModeSetting } from './config.js';
 export type { ModeSetting } from './config.js';

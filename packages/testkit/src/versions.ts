@@ -10,6 +10,8 @@ export const ENGINE_VERSIONS = {
   /** k8s.io/apiextensions-apiserver, built with Go; etcd is Debian's etcd-server. */
   kubernetes: 'v0.37.2',
   etcd: '3.4.23',
+  /** sigs.k8s.io/kustomize/kustomize/v5, built with Go: renders deploy/ in the tests. */
+  kustomize: 'v5.7.1',
 } as const;
 
 /** Images for the containers mode; docker-compose.yml uses the same ones (a test checks). */

@@ -69,10 +69,12 @@ export function enginesCommand(ctx: CliContext): Command {
 
   engines
     .command('prepare')
-    .description('download and build the local engines into the cache without starting them (CI does this first)')
+    .description('download and build the local engines (and kustomize, for the deploy tests) into the cache without starting them (CI does this first)')
     .action(async () => {
-      const { prepareEngines, ENGINE_NAMES } = await import('@tributary/testkit');
+      const { installKustomize, prepareEngines, ENGINE_NAMES } = await import('@tributary/testkit');
       await prepareEngines({ env: ctx.env, logger: ctx.logger, only: ENGINE_NAMES });
+      // Not an engine: the deploy tests render deploy/ with it.
+      await installKustomize({ env: ctx.env, logger: ctx.logger });
     });
 
   return engines;

@@ -33,16 +33,24 @@ function etcdBinary(env: NodeJS.ProcessEnv): string {
  */
 export async function installKubernetes(ctx: Pick<LocalContext, 'cacheRoot' | 'env' | 'logger'>): Promise<string> {
   etcdBinary(ctx.env);
-  const dir = join(ctx.cacheRoot, `${BINARY}-${ENGINE_VERSIONS.kubernetes}`);
-  const binary = join(dir, 'bin', BINARY);
+  return goInstall(ctx, { module: MODULE, version: ENGINE_VERSIONS.kubernetes, binary: BINARY });
+}
+
+/** `go install <module>@<version>` into `<cacheRoot>/<binary>-<version>/bin`, once; returns the binary. */
+export async function goInstall(
+  ctx: Pick<LocalContext, 'cacheRoot' | 'env' | 'logger'>,
+  what: { readonly module: string; readonly version: string; readonly binary: string },
+): Promise<string> {
+  const dir = join(ctx.cacheRoot, `${what.binary}-${what.version}`);
+  const binary = join(dir, 'bin', what.binary);
   if (existsSync(join(dir, '.complete'))) return binary;
   const started = Date.now();
-  ctx.logger.info({ engine: 'kubernetes', dir }, 'building the Kubernetes API server with Go (first run takes minutes)');
+  ctx.logger.info({ engine: 'kubernetes', module: what.module, dir }, 'building with Go (the first run takes a while)');
   const partial = `${dir}.partial-${process.pid}`;
   mkdirSync(join(partial, 'bin'), { recursive: true });
   const logFile = join(partial, 'go-install.log');
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(goBinary(ctx.env), ['install', `${MODULE}@${ENGINE_VERSIONS.kubernetes}`], {
+    const child = spawn(goBinary(ctx.env), ['install', `${what.module}@${what.version}`], {
       env: { ...ctx.env, GOBIN: join(partial, 'bin'), GOFLAGS: `${ctx.env['GOFLAGS'] ?? ''} -buildvcs=false`.trim(), CGO_ENABLED: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -53,7 +61,7 @@ export async function installKubernetes(ctx: Pick<LocalContext, 'cacheRoot' | 'e
     child.once('close', (code) => {
       writeFileSync(logFile, Buffer.concat(chunks));
       if (code === 0) return resolve();
-      reject(new EngineError('TRIBUTARY_ENGINE_INSTALL_FAILED', 'kubernetes', `go install exited with ${code}`, { logTail: tailFile(logFile, 40), retriable: true }));
+      reject(new EngineError('TRIBUTARY_ENGINE_INSTALL_FAILED', 'kubernetes', `go install ${what.module}@${what.version} exited with ${code}`, { logTail: tailFile(logFile, 40), retriable: true }));
     });
   });
   writeFileSync(join(partial, '.complete'), new Date().toISOString());
@@ -63,7 +71,7 @@ export async function installKubernetes(ctx: Pick<LocalContext, 'cacheRoot' | 'e
     rmSync(dir, { recursive: true, force: true });
     renameSync(partial, dir);
   }
-  ctx.logger.info({ engine: 'kubernetes', ms: Date.now() - started }, 'engine installed');
+  ctx.logger.info({ module: what.module, ms: Date.now() - started }, 'built');
   return binary;
 }
 

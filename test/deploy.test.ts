@@ -20,7 +20,10 @@ import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-m
 import { PriorityClass } from 'kubernetes-models/scheduling.k8s.io/v1';
 import { CustomResourceDefinition } from 'kubernetes-models/apiextensions.k8s.io/v1';
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
+import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1';
+import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { controlPlaneConfig } from '@tributary/control-plane';
+import { ProcessorMetrics } from '@tributary/processor';
 import { forwarderOptions } from '@tributary/forwarder';
 import { notifierOptions } from '@tributary/notifier';
 import { operatorOptions } from '@tributary/operator';
@@ -33,7 +36,7 @@ const logger = pino({ level: 'silent' });
 type Doc = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> } } & Record<string, unknown>;
 const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   ConfigMap, ClusterRole, ClusterRoleBinding, CustomResourceDefinition, DaemonSet, Deployment, Namespace, NetworkPolicy,
-  PodDisruptionBudget, PriorityClass, Role, RoleBinding, Secret, Service, ServiceAccount, ServiceMonitor,
+  HorizontalPodAutoscaler, PodDisruptionBudget, PriorityClass, Role, RoleBinding, ScaledObject, Secret, Service, ServiceAccount, ServiceMonitor,
 };
 
 /** What `kubectl apply -k <dir>` would apply: the real kustomize's rendering. */
@@ -212,4 +215,26 @@ test('the example overlay renders: its image, engines, tokens Secret (referenced
   const config = overlay.find((d) => d.kind === 'ConfigMap') as Doc & { data: Record<string, string> };
   assert.equal(config.data['ELASTICSEARCH_URL'], 'http://logging-es-http.elastic:9200');
   assert.ok(overlay.every((d) => d.kind === 'Namespace' || d.kind === 'ClusterRole' || d.kind === 'ClusterRoleBinding' || d.kind === 'CustomResourceDefinition' || d.kind === 'PriorityClass' || d.metadata.namespace === 'tributary'), 'every namespaced object is in tributary');
+});
+
+test('the processor scales on its lag: KEDA\'s Kafka scaler on its group, or an HPA on the lag metric it exports', async () => {
+  const [scaledObject] = build('scaling/keda') as Array<Doc & { spec: { scaleTargetRef: { name: string }; maxReplicaCount: number; triggers: Array<{ type: string; metadata: Record<string, string> }> } }>;
+  const [hpa] = build('scaling/hpa') as Array<Doc & { spec: { scaleTargetRef: { name: string }; metrics: Array<{ external: { metric: { name: string } } }> } }>;
+  for (const doc of [scaledObject, hpa]) {
+    assert.ok(doc);
+    const Model = MODELS[doc.kind];
+    assert.ok(Model);
+    assert.doesNotThrow(() => new Model(doc as never).validate(), doc.kind);
+    assert.equal(doc.spec.scaleTargetRef.name, 'tributary-processor');
+  }
+  const processor = workloads.find((w) => w.metadata.name === 'tributary-processor') as Workload;
+  const container = processor.spec.template.spec.containers[0] as Container;
+  const options = processorOptions(environment(container), flags(container.args.slice(1)), logger);
+  const trigger = scaledObject?.spec.triggers[0];
+  assert.equal(trigger?.type, 'kafka');
+  assert.equal(trigger?.metadata['consumerGroup'], options.groupId, 'the group the processors really join');
+  assert.ok(container.env?.some((e) => e.name === trigger?.metadata['bootstrapServersFromEnv']), 'the brokers from the processor\'s own environment');
+  assert.equal(trigger?.metadata['allowIdleConsumers'], 'false', 'never more processors than partitions');
+  const exported = (await new ProcessorMetrics().registry.getMetricsAsJSON()).map((m) => m.name);
+  assert.ok(exported.includes(hpa?.spec.metrics[0]?.external.metric.name ?? ''), 'the HPA\'s metric is one the processor exports');
 });

@@ -41,7 +41,7 @@ async function tributary(...args: string[]): Promise<{ code: number; stdout: str
 }
 
 test('--help works at every level', async () => {
-  for (const args of [[], ['engines'], ['engines', 'start'], ['engines', 'status'], ['engines', 'stop'], ['engines', 'run'], ['engines', 'prepare'], ['up'], ['validate'], ['test'], ['dry-run'], ['apply'], ['get'], ['status'], ['delete'], ['control-plane'], ['notifier'], ['operator'], ['dlq'], ['dlq', 'list'], ['dlq', 'show'], ['dlq', 'replay'], ['dlq', 'purge']]) {
+  for (const args of [[], ['engines'], ['engines', 'start'], ['engines', 'status'], ['engines', 'stop'], ['engines', 'run'], ['engines', 'prepare'], ['up'], ['validate'], ['test'], ['dry-run'], ['apply'], ['get'], ['status'], ['delete'], ['control-plane'], ['notifier'], ['operator'], ['lag'], ['topics'], ['topics', 'raise'], ['dlq'], ['dlq', 'list'], ['dlq', 'show'], ['dlq', 'replay'], ['dlq', 'purge']]) {
     const result = await tributary(...args, '--help');
     assert.equal(result.code, 0, args.join(' '));
     assert.match(result.stdout, /^Usage: tributary/m, args.join(' '));

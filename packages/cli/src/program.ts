@@ -11,6 +11,8 @@ import { processorCommand } from './commands/processor.js';
 import { forwarderCommand } from './commands/forwarder.js';
 import { notifierCommand } from './commands/notifier.js';
 import { operatorCommand } from './commands/operator.js';
+import { lagCommand } from './commands/lag.js';
+import { topicsCommand } from './commands/topics.js';
 import { dlqCommand } from './commands/dlq.js';
 import { pipelineCommands } from './commands/pipelines.js';
 
@@ -37,6 +39,8 @@ export function buildProgram(ctx: CliContext): Command {
   program.addCommand(forwarderCommand(ctx));
   program.addCommand(notifierCommand(ctx));
   program.addCommand(operatorCommand(ctx));
+  program.addCommand(lagCommand(ctx));
+  program.addCommand(topicsCommand(ctx));
   program.addCommand(applyCommand(ctx));
   program.addCommand(dlqCommand(ctx));
   for (const command of pipelineCommands(ctx)) program.addCommand(command);

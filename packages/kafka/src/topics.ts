@@ -1,5 +1,5 @@
 import type { Admin, ITopicConfig } from 'kafkajs';
-import { tenantNames } from '@tributary/tenant';
+import { parseTenant, tenantNames } from '@tributary/tenant';
 
 /** Compacted: key `<tenant>/<pipeline>`, value = accepted spec + compiled form + version. */
 export const PIPELINES_TOPIC = 'tributary.pipelines';
@@ -88,4 +88,11 @@ export async function ensureTopics(admin: Admin, topics: readonly ITopicConfig[]
     if ((err as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw err;
   }
   return missing.map((t) => t.topic);
+}
+
+/** The tenant of a `logs.<tenant>` topic, or undefined for any other topic. */
+export function tenantOfTopic(topic: string): string | undefined {
+  if (!topic.startsWith('logs.')) return undefined;
+  const parsed = parseTenant(topic.slice('logs.'.length));
+  return parsed.ok ? parsed.value : undefined;
 }

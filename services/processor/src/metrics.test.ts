@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ProcessorMetrics, tenantOfTopic } from './metrics.js';
+import { tenantOfTopic } from '@tributary/kafka';
+import { ProcessorMetrics } from './metrics.js';
 
 async function series(metrics: ProcessorMetrics, name: string): Promise<Array<{ labels: Record<string, string | number>; value: number }>> {
   const metric = metrics.registry.getSingleMetric(name);

@@ -1,6 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { PipelineChange } from '@tributary/pipeline';
-import { parseTenant } from '@tributary/tenant';
 
 /** Where a record ended: its `outcome` label on `tributary_processor_records_out_total`. */
 export type RecordOutcome = 'indexed' | 'duplicate' | 'dropped' | 'dead_lettered';
@@ -150,9 +149,3 @@ export class ProcessorMetrics {
   }
 }
 
-/** The tenant of a `logs.<tenant>` topic, or undefined for any other topic. */
-export function tenantOfTopic(topic: string): string | undefined {
-  if (!topic.startsWith('logs.')) return undefined;
-  const parsed = parseTenant(topic.slice('logs.'.length));
-  return parsed.ok ? parsed.value : undefined;
-}

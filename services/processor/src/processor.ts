@@ -6,14 +6,14 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { createElasticsearch } from '@tributary/elasticsearch';
 import { retryDelay } from '@tributary/retry';
-import { CompactedTopicView, createKafka, deadLetterMessage, ensureTopics, PartitionProgress, Partitioners, platformTopics, PIPELINES_TOPIC, TenantTopicWatch, tenantTopics } from '@tributary/kafka';
+import { CompactedTopicView, createKafka, deadLetterMessage, ensureTopics, PartitionProgress, Partitioners, platformTopics, PIPELINES_TOPIC, TenantTopicWatch, tenantOfTopic, tenantTopics } from '@tributary/kafka';
 import { PipelineRegistry } from '@tributary/pipeline';
 import { consumerReadiness } from '@tributary/service';
 import { createProcessorHttp, type Readiness } from './http.js';
 import { BulkWriter, type WriteOutcome } from './bulk-writer.js';
 import { DeadLetterSender } from './dead-letter-sender.js';
 import { DEFAULT_IN_FLIGHT_LIMITS, InFlightBudget, type InFlightLimits } from './in-flight.js';
-import { ProcessorMetrics, tenantOfTopic, type RecordOutcome } from './metrics.js';
+import { ProcessorMetrics, type RecordOutcome } from './metrics.js';
 import { RecordHandler, type Handled, type SourceRecord } from './record-handler.js';
 
 export interface ProcessorOptions {

@@ -1,4 +1,4 @@
-import type { EngineName } from './types.js';
+import type { ProcessLabel } from './types.js';
 
 export type TestkitErrorCode =
   | 'TRIBUTARY_ENGINE_INSTALL_FAILED'
@@ -11,7 +11,7 @@ export type TestkitErrorCode =
 export class EngineError extends Error {
   constructor(
     readonly code: TestkitErrorCode,
-    readonly engine: EngineName | 'engines',
+    readonly engine: ProcessLabel | 'engines',
     message: string,
     readonly details: { readonly logTail?: string; readonly logFile?: string; readonly retriable?: boolean; readonly cause?: unknown } = {},
   ) {

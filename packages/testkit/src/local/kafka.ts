@@ -39,7 +39,7 @@ export function installKafka(ctx: LocalContext): Promise<string> {
 
 interface KafkaRun {
   readonly brokers: string;
-  readonly spawn: SpawnOptions;
+  readonly spawn: SpawnOptions & { readonly engine: 'kafka' };
   readonly remove: () => void;
 }
 

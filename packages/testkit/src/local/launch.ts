@@ -1,8 +1,9 @@
-import type { RunningEngine } from '../types.js';
+import type { EngineName, RunningEngine } from '../types.js';
 import { EngineProcess, type SpawnOptions } from './process.js';
 import { waitUntilReady } from './wait.js';
 
 export interface LaunchOptions extends SpawnOptions {
+  readonly engine: EngineName;
   readonly version: string;
   /** What clients use: brokers for Kafka, a base URL otherwise. */
   readonly address: string;

@@ -2,10 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EngineError } from '../errors.js';
-import type { EngineName } from '../types.js';
+import type { ProcessLabel } from '../types.js';
 
 export interface SpawnOptions {
-  readonly engine: EngineName;
+  readonly engine: ProcessLabel;
   readonly command: string;
   readonly args: readonly string[];
   readonly cwd: string;

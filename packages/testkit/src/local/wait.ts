@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EngineError } from '../errors.js';
-import type { EngineName } from '../types.js';
+import type { ProcessLabel } from '../types.js';
 import type { EngineProcess } from './process.js';
 
 export interface WaitOptions {
-  readonly engine: EngineName;
+  readonly engine: ProcessLabel;
   readonly process: EngineProcess;
   /** Resolves true once the engine answers as a client would use it. */
   readonly ready: () => Promise<boolean>;

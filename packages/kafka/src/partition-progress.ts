@@ -56,6 +56,11 @@ export class PartitionProgress {
     this.committed = Math.max(this.committed, Number(offset));
   }
 
+  /** The offset last committed (or the one this consumer started from). */
+  get committedOffset(): number {
+    return this.committed;
+  }
+
   /** Records begun and not yet acknowledged, or acknowledged behind one that isn't. */
   get pending(): number {
     return this.queue.length;

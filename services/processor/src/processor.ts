@@ -24,6 +24,12 @@ export interface ProcessorOptions {
   readonly groupId?: string;
   /** How often to look for new `logs.<tenant>` topics; default 10 s. */
   readonly topicRefreshMs?: number;
+  /**
+   * How often the lag of assigned partitions is measured against the log's end even when
+   * nothing is fetched (Elasticsearch away, backpressure): without it, the lag would stay
+   * at its last fetch while records pile up. Default 10 000.
+   */
+  readonly lagRefreshMs?: number;
   /** Partitions processed at once by one instance; default 4. */
   readonly concurrency?: number;
   /**
@@ -128,6 +134,7 @@ export class Processor {
   private topics: string[] = [];
   private watch: TenantTopicWatch | undefined;
   private commitTimer: NodeJS.Timeout | undefined;
+  private lagTimer: NodeJS.Timeout | undefined;
   /** When the batches of the current fetch must stop: set by its first batch, cleared by the next fetch. */
   private fetchDeadline: number | undefined;
   private committing: Promise<void> | undefined;
@@ -231,6 +238,8 @@ export class Processor {
       onError: (err) => this.logger.error({ err }, 'topic refresh failed'),
     });
     await this.subscribe(await this.watch.start());
+    this.lagTimer = setInterval(() => void this.refreshLag(), this.options.lagRefreshMs ?? 10_000);
+    this.lagTimer.unref();
     this.started = true;
   }
 
@@ -504,6 +513,21 @@ export class Processor {
     }, this.options.commitIntervalMs ?? 250);
   }
 
+  /** The lag of every partition this member holds, from the log's end now and the last commit. */
+  private async refreshLag(): Promise<void> {
+    const gen = this.generation;
+    if (!gen.active || !this.admin) return;
+    for (const topic of new Set([...gen.partitions.values()].map((s) => s.topic))) {
+      const offsets = await this.admin.fetchTopicOffsets(topic).catch(() => undefined);
+      for (const { partition, high } of offsets ?? []) {
+        const state = gen.partitions.get(`${topic}/${partition}`);
+        if (!state || !gen.active) continue;
+        if (BigInt(high) > state.highWatermark) state.highWatermark = BigInt(high);
+        this.counters.setLag(topic, partition, state.highWatermark - BigInt(state.progress.committedOffset));
+      }
+    }
+  }
+
   /** Commits every partition of the current generation whose acknowledged run moved. */
   private async commit(): Promise<void> {
     await this.committing;
@@ -550,6 +574,7 @@ export class Processor {
         await this.idleDeadLetters(timeoutMs);
         if (this.commitTimer) clearTimeout(this.commitTimer);
         this.commitTimer = undefined;
+        clearInterval(this.lagTimer);
         await this.commit();
         this.endGeneration();
         this.writer.stop();

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
@@ -32,13 +32,20 @@ test('lag per tenant and partition, the rate records come in, and the time to dr
     // The group has processed 300 of partition 0 and all of partition 1.
     await admin.setOffsets({ groupId: group, topic: `logs.${tenant}`, partitions: [{ partition: 0, offset: '300' }, { partition: 1, offset: '1000' }] });
 
-    const measuring = run(process.execPath, [bin, 'lag', '--group', group, '--tenants', `${tenant},${idle}`, '--interval', '3s', '--json'], {
+    // 500 more on partition 1 once it has taken its first sample.
+    const child = spawn(process.execPath, [bin, 'lag', '--group', group, '--tenants', `${tenant},${idle}`, '--interval', '3s', '--json'], {
       env: { ...process.env, KAFKA_BROKERS: engines.brokers.join(',') },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    // 500 more on partition 1 while it measures.
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    const measuring = new Promise<void>((resolve) => child.stderr.on('data', (c: Buffer) => ((stderr += c.toString()), stderr.includes('measuring rates') && resolve())));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    await Promise.race([measuring, exited]);
+    assert.match(stderr, /measuring rates over 3s/);
     await producer.send({ topic: `logs.${tenant}`, acks: -1, messages: Array.from({ length: 500 }, (_, i) => ({ partition: 1, value: `late${i}` })) });
-    const { stdout } = await measuring;
+    assert.equal(await exited, 0, stderr);
     const report = JSON.parse(stdout) as { members: number; tenants: Array<{ tenant: string; lag: number; producedPerSecond: number; consumedPerSecond: number; drainSeconds: number | null; processorsForTarget: number | null; partitions: Array<{ partition: number; lag: number }> }> };
     assert.equal(report.members, 0, 'nobody consumes');
     const busy = report.tenants.find((t) => t.tenant === tenant);

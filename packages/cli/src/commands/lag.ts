@@ -70,6 +70,8 @@ export function lagCommand(ctx: CliContext): Command {
         const missing = (tenants ?? []).filter((t) => !existing.has(`logs.${t}`));
         for (const tenant of missing) ctx.err.write(`no topic logs.${tenant}: the tenant has not applied a pipeline or produced yet\n`);
         const first = await sampleLag(admin, flags.group, topics);
+        // On stderr, so --json output stays one document.
+        ctx.err.write(`measuring rates over ${interval}s...\n`);
         await new Promise((resolve) => setTimeout(resolve, interval * 1000));
         const second = await sampleLag(admin, flags.group, topics);
         const report = summarizeLag(first, second, target);

@@ -507,7 +507,13 @@ export class Forwarder {
     let unacknowledged = 0;
     for (const followed of this.followed.values()) unacknowledged += Math.max(0, ((await followed.tail.reader.size()) ?? 0) - followed.acknowledged);
     this.counters.unacknowledgedBytes.set(unacknowledged);
-    for (const state of this.topics.values()) this.counters.spoolBytes.set({ tenant: state.tenant }, this.spool.bytesOf(state.topic));
+    for (const state of this.topics.values()) {
+      this.counters.spoolBytes.set({ tenant: state.tenant }, this.spool.bytesOf(state.topic));
+      // Every tenant has the series, at 0 while nothing is spooled: dashboards and alerts
+      // see "nothing waiting", not "no data". The drain sets it while spooling.
+      if (!state.spooling) this.counters.spoolOldest.set({ tenant: state.tenant }, 0);
+      this.counters.spoolFull.set({ tenant: state.tenant }, state.full ? 1 : 0);
+    }
   }
 
   /**

@@ -42,7 +42,7 @@ export class OperatorMetrics {
   });
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry });
+    collectDefaultMetrics({ register: this.registry, prefix: 'tributary_operator_' });
   }
 
   observe(sources: { queueDepth: () => number; resources: () => number }): void {

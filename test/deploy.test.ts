@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { DaemonSet, Deployment } from 'kubernetes-models/apps/v1';
 import { ConfigMap, Namespace, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
@@ -19,7 +19,7 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { PriorityClass } from 'kubernetes-models/scheduling.k8s.io/v1';
 import { CustomResourceDefinition } from 'kubernetes-models/apiextensions.k8s.io/v1';
-import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
+import { PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { controlPlaneConfig } from '@tributary/control-plane';
@@ -36,7 +36,7 @@ const logger = pino({ level: 'silent' });
 type Doc = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> } } & Record<string, unknown>;
 const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   ConfigMap, ClusterRole, ClusterRoleBinding, CustomResourceDefinition, DaemonSet, Deployment, Namespace, NetworkPolicy,
-  HorizontalPodAutoscaler, PodDisruptionBudget, PriorityClass, Role, RoleBinding, ScaledObject, Secret, Service, ServiceAccount, ServiceMonitor,
+  HorizontalPodAutoscaler, PodDisruptionBudget, PriorityClass, PrometheusRule, Role, RoleBinding, ScaledObject, Secret, Service, ServiceAccount, ServiceMonitor,
 };
 
 /** What `kubectl apply -k <dir>` would apply: the real kustomize's rendering. */
@@ -118,7 +118,7 @@ const SERVES: Record<string, (env: Record<string, string>, flags: Record<string,
   operator: (env, f) => operatorOptions(env, f, logger).metricsPort,
 };
 
-test('every object of deploy/ (base, operator, monitoring, rbac) is valid against the Kubernetes and Prometheus Operator schemas', () => {
+test('every object of deploy/ (base, operator, monitoring, grafana, rbac) is valid against the Kubernetes and Prometheus Operator schemas', () => {
   const all = [...base, ...build('monitoring'), ...overlay, ...build('operator'), ...parseAllDocuments(readFileSync(join(deploy, 'rbac', 'team-pipelines.yaml'), 'utf8')).map((d) => d.toJSON() as Doc)];
   for (const doc of all) {
     const Model = MODELS[doc.kind];
@@ -183,7 +183,7 @@ test('the processor drains before it is killed, and a disruption takes one at a 
 });
 
 test('the ServiceMonitors scrape every Service by its metrics port; the NetworkPolicies admit the scrape and the API', () => {
-  const monitors = build('monitoring') as Array<Doc & { spec: { selector: { matchLabels: Record<string, string> }; endpoints: Array<{ port: string; path: string }> } }>;
+  const monitors = build('monitoring').filter((d) => d.kind === 'ServiceMonitor') as Array<Doc & { spec: { selector: { matchLabels: Record<string, string> }; endpoints: Array<{ port: string; path: string }> } }>;
   const services = base.filter((d) => d.kind === 'Service') as Array<Doc & { spec: { ports: Array<{ name: string; port: number }> } }>;
   assert.equal(monitors.length, services.length, 'one per Service');
   const scrapePorts = new Set<number>();
@@ -212,7 +212,7 @@ test('the example overlay renders: its image, engines, tokens Secret (referenced
   assert.equal(controlPlane.split(`"${secret.metadata.name}"`).length - 1, 2, 'both references use the generated name');
   const processor = overlay.find((d) => d.kind === 'Deployment' && d.metadata.name === 'tributary-processor') as Doc & { spec: { replicas: number } };
   assert.equal(processor.spec.replicas, 6);
-  const config = overlay.find((d) => d.kind === 'ConfigMap') as Doc & { data: Record<string, string> };
+  const config = overlay.find((d) => d.kind === 'ConfigMap' && d.metadata.name === 'tributary-engines') as Doc & { data: Record<string, string> };
   assert.equal(config.data['ELASTICSEARCH_URL'], 'http://logging-es-http.elastic:9200');
   assert.ok(overlay.every((d) => d.kind === 'Namespace' || d.kind === 'ClusterRole' || d.kind === 'ClusterRoleBinding' || d.kind === 'CustomResourceDefinition' || d.kind === 'PriorityClass' || d.metadata.namespace === 'tributary'), 'every namespaced object is in tributary');
 });
@@ -237,4 +237,16 @@ test('the processor scales on its lag: KEDA\'s Kafka scaler on its group, or an 
   assert.equal(trigger?.metadata['allowIdleConsumers'], 'false', 'never more processors than partitions');
   const exported = (await new ProcessorMetrics().registry.getMetricsAsJSON()).map((m) => m.name);
   assert.ok(exported.includes(hpa?.spec.metrics[0]?.external.metric.name ?? ''), 'the HPA\'s metric is one the processor exports');
+});
+
+test('deploy/grafana is one ConfigMap for Grafana\'s dashboard sidecar holding the dashboards, and deploy/monitoring loads the alert rules as a PrometheusRule', () => {
+  const [dashboards, ...others] = build('grafana') as Array<Doc & { data: Record<string, string> }>;
+  assert.equal(others.length, 0);
+  assert.equal(dashboards?.kind, 'ConfigMap');
+  assert.equal(dashboards.metadata.labels?.['grafana_dashboard'], '1', 'the label the sidecar looks for');
+  assert.deepEqual(Object.keys(dashboards.data).sort(), ['tributary-overview.json', 'tributary-tenant.json']);
+  for (const [file, text] of Object.entries(dashboards.data)) assert.equal(text, readFileSync(join(deploy, 'grafana', file), 'utf8'), file);
+  const rule = build('monitoring').find((d) => d.kind === 'PrometheusRule') as (Doc & { spec: { groups: unknown[] } }) | undefined;
+  assert.ok(rule, 'a PrometheusRule');
+  assert.deepEqual(rule.spec.groups, (parse(readFileSync(join(deploy, 'prometheus', 'tributary-rules.yaml'), 'utf8')) as { groups: unknown[] }).groups, 'the very rules promtool tests');
 });

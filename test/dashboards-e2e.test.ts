@@ -184,6 +184,13 @@ test('every dashboard query parses and returns series from a real Prometheus scr
     const values = new Set((await prometheus.query(`count by (${m[2]}) (${m[1]})`)).map((s) => s.metric[m[2] as string]));
     assert.ok(values.has(tenant), `${v.dashboard} $${v.name} offers the tenant (${[...values].join(', ')})`);
   }
+  // The alert rules name metrics too; each must be one a service exports (its HELP and TYPE
+  // lines reach Prometheus's metadata even before the first sample).
+  const metadata = (await (await fetch(`${prometheus.url}/api/v1/metadata`)).json()) as { data: Record<string, unknown> };
+  const rules = readFileSync(join(import.meta.dirname, '..', 'deploy', 'prometheus', 'tributary-rules.yaml'), 'utf8');
+  const named = new Set([...rules.matchAll(/\btributary_[a-z_]*[a-z]\b/g)].map((m) => m[0].replace(/_(bucket|sum|count)$/, '')));
+  assert.ok(named.size > 10, `the rules' metrics (${[...named].join(', ')})`);
+  for (const name of named) assert.ok(name in metadata.data, `the rules read ${name}, which a running service exports`);
   const up = await prometheus.query('sum by (job) (up{job=~"tributary-.*"})');
   assert.equal(up.length, 5, 'every component scraped');
   assert.ok(up.every((s) => s.value[1] === '1'), `every component up: ${JSON.stringify(up)}`);

@@ -15,4 +15,5 @@ export type { StreamIdentity } from './compile/select.js';
 export type { CompileError, FailureClass } from './compile/types.js';
 export { PipelineRegistry, pipelineRecord, parsePipelineKey } from './registry.js';
 export type { RegisteredPipeline, PipelineChange, UpdateResult, PipelineRegistryOptions } from './registry.js';
+export { isRfc3339Time } from './rfc3339.js';
 export { loggingPipelineCrd, loggingPipelineCrdYaml, CRD_GROUP, CRD_NAME, CRD_PLURAL, CRD_VERSION } from './crd.js';

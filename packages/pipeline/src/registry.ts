@@ -3,6 +3,7 @@ import type { StreamIdentity } from './compile/select.js';
 import { formatPath } from './manifest/errors.js';
 import { ManifestValidator } from './manifest/validate.js';
 import type { LoggingPipeline } from './spec/manifest.js';
+import { isRfc3339Time } from './rfc3339.js';
 
 /** A pipeline in force: what `tributary.pipelines` holds for one key, compiled. */
 export interface RegisteredPipeline {
@@ -43,7 +44,6 @@ export function parsePipelineKey(key: string): { readonly tenant: string; readon
   return match?.[1] && match[2] ? { tenant: match[1], name: match[2] } : undefined;
 }
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 const NO_PROGRAMS: readonly PipelineProgram[] = Object.freeze([]);
 
 /**
@@ -171,7 +171,7 @@ function parseRecord(text: string): ParsedRecord {
   if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) {
     return { ok: false, reason: `version must be a positive integer, got ${JSON.stringify(version) ?? 'nothing'}` };
   }
-  if (typeof appliedAt !== 'string' || !RFC3339.test(appliedAt) || Number.isNaN(Date.parse(appliedAt))) {
+  if (typeof appliedAt !== 'string' || !isRfc3339Time(appliedAt)) {
     return { ok: false, reason: `appliedAt must be an RFC 3339 time, got ${JSON.stringify(appliedAt) ?? 'nothing'}` };
   }
   if (manifest === undefined) return { ok: false, reason: 'manifest is missing' };

@@ -1,12 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { InvalidResumeError, type DeadLetterClass, type DeadLetterFilter, type DeadLetterStore } from '@tributary/kafka';
+import { isRfc3339Time } from '@tributary/pipeline';
 import { parseTenant } from '@tributary/tenant';
 import type { DeliveryStatus } from '@tributary/notify';
 import type { TenantParams } from './routes.js';
 
 const CLASSES: readonly DeadLetterClass[] = ['decode', 'parse', 'schema', 'mapping', 'rejected', 'budget'];
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
 /** One pipeline of a tenant's status: what is in force and its last apply, its dead letters and notifications. */
 export interface PipelineOverview {
@@ -37,7 +37,7 @@ export function parseDeadLetterFilter(input: Record<string, unknown>): Parsed<De
   const time = (field: 'since' | 'until'): number | undefined => {
     const value = input[field];
     if (value === undefined || value === '') return undefined;
-    if (typeof value !== 'string' || !RFC3339.test(value) || Number.isNaN(Date.parse(value))) {
+    if (typeof value !== 'string' || !isRfc3339Time(value)) {
       errors.push({ path: field, reason: 'must be an RFC 3339 time, e.g. 2026-12-03T10:00:00Z' });
       return undefined;
     }

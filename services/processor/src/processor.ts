@@ -135,6 +135,7 @@ export class Processor {
   private watch: TenantTopicWatch | undefined;
   private commitTimer: NodeJS.Timeout | undefined;
   private lagTimer: NodeJS.Timeout | undefined;
+  private refreshingLag = false;
   /** When the batches of the current fetch must stop: set by its first batch, cleared by the next fetch. */
   private fetchDeadline: number | undefined;
   private committing: Promise<void> | undefined;
@@ -516,7 +517,18 @@ export class Processor {
   /** The lag of every partition this member holds, from the log's end now and the last commit. */
   private async refreshLag(): Promise<void> {
     const gen = this.generation;
-    if (!gen.active || !this.admin) return;
+    // One refresh at a time: with many tenants one can outlast the interval.
+    if (!gen.active || !this.admin || this.refreshingLag) return;
+    this.refreshingLag = true;
+    try {
+      await this.refreshLagOf(gen);
+    } finally {
+      this.refreshingLag = false;
+    }
+  }
+
+  private async refreshLagOf(gen: Generation): Promise<void> {
+    if (!this.admin) return;
     for (const topic of new Set([...gen.partitions.values()].map((s) => s.topic))) {
       const offsets = await this.admin.fetchTopicOffsets(topic).catch(() => undefined);
       for (const { partition, high } of offsets ?? []) {

@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { envelopeMessage } from '@tributary/envelope';
+import { isRfc3339Time } from '@tributary/pipeline';
 import type { CliContext } from '../context.js';
+import { parseDurationSeconds } from '../duration.js';
 import { EXIT } from './manifest-files.js';
 import { refusal, remote, withRemoteFlags, type Remote, type RemoteFlags } from './remote.js';
 
@@ -30,16 +32,14 @@ interface DeadLetter {
   truncated: boolean;
 }
 
-const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
 /**
  * A time for `--since`/`--until`: RFC 3339, or a duration back from now (`90s`, `15m`,
  * `2h`, `7d`). Undefined with the reason when it is neither.
  */
 export function parseWhen(value: string, now = Date.now()): { ok: true; iso: string } | { ok: false; reason: string } {
-  const relative = /^(\d+)([smhd])$/.exec(value.trim());
-  if (relative) return { ok: true, iso: new Date(now - Number(relative[1]) * (UNITS[relative[2] as string] as number)).toISOString() };
-  if (/^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/.test(value) && !Number.isNaN(Date.parse(value))) return { ok: true, iso: value };
+  const back = parseDurationSeconds(value);
+  if (back !== undefined) return { ok: true, iso: new Date(now - back * 1000).toISOString() };
+  if (isRfc3339Time(value)) return { ok: true, iso: value };
   return { ok: false, reason: 'expected an RFC 3339 time (2026-12-03T10:00:00Z) or a duration back from now (90s, 15m, 2h, 7d)' };
 }
 

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import type { TenantLag } from '@tributary/kafka';
 import type { CliContext } from '../context.js';
+import { parseDurationSeconds } from '../duration.js';
 import { EXIT } from './manifest-files.js';
 
 interface LagFlags {
@@ -12,12 +13,9 @@ interface LagFlags {
   json?: boolean;
 }
 
-const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600 };
-
 /** `90s`, `15m`, `2h` → seconds; undefined when it is none of those. */
 export function parseSeconds(value: string): number | undefined {
-  const match = /^(\d+)([smh])$/.exec(value.trim());
-  return match ? Number(match[1]) * (UNITS[match[2] as string] as number) : undefined;
+  return parseDurationSeconds(value, 'smh');
 }
 
 /** A duration to read: `2h 5m`, `40s`, `never`. */

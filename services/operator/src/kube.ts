@@ -159,6 +159,13 @@ export interface PipelineWatchOptions {
 
 type Watched = Informer<KubernetesObject & LoggingPipelineResource> & ObjectCache<KubernetesObject & LoggingPipelineResource>;
 
+interface WatchEntry {
+  readonly informer: Watched;
+  listed: boolean;
+  failures: number;
+  timer?: NodeJS.Timeout;
+}
+
 /**
  * Lists and watches LoggingPipelines with client-node's informer, which resumes each watch
  * from the last resourceVersion it saw and lists again on 410 Gone. When a watch fails (the
@@ -167,7 +174,7 @@ type Watched = Informer<KubernetesObject & LoggingPipelineResource> & ObjectCach
  * tells which were deleted.
  */
 export class PipelineWatch {
-  private readonly informers: Array<{ informer: Watched; listed: boolean; failures: number; timer?: NodeJS.Timeout }> = [];
+  private readonly informers: WatchEntry[] = [];
   private stopped = false;
 
   constructor(private readonly options: PipelineWatchOptions) {
@@ -176,16 +183,17 @@ export class PipelineWatch {
     for (const namespace of scopes) {
       const base = `/apis/${CRD_GROUP}/${CRD_VERSION}`;
       const path = namespace ? `${base}/namespaces/${namespace}/${CRD_PLURAL}` : `${base}/${CRD_PLURAL}`;
-      const entry = { informer: undefined as unknown as Watched, listed: false, failures: 0 } as (typeof this.informers)[number];
+      // What the list reports; becomes the entry (same object) once its informer exists.
+      const progress: { listed: boolean; failures: number } = { listed: false, failures: 0 };
       const list = async () => {
         const coordinates = { group: CRD_GROUP, version: CRD_VERSION, plural: CRD_PLURAL };
         const result = namespace ? await objects.listNamespacedCustomObject({ ...coordinates, namespace }) : await objects.listClusterCustomObject(coordinates);
-        entry.listed = true;
-        entry.failures = 0;
+        progress.listed = true;
+        progress.failures = 0;
         return result as { items: Array<KubernetesObject & LoggingPipelineResource>; metadata?: { resourceVersion?: string } };
       };
       // The informer types want a generated client's list; a custom resource's list has the same shape.
-      entry.informer = makeInformer(options.config, path, list as never) as Watched;
+      const entry: WatchEntry = Object.assign(progress, { informer: makeInformer(options.config, path, list as never) as Watched });
       const key = (o: LoggingPipelineResource) => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
       entry.informer.on('add', (o) => options.onChange(key(o)));
       entry.informer.on('update', (o) => options.onChange(key(o)));
@@ -228,7 +236,7 @@ export class PipelineWatch {
     }
   }
 
-  private restart(entry: (typeof this.informers)[number], err: unknown, namespace: string | undefined): void {
+  private restart(entry: WatchEntry, err: unknown, namespace: string | undefined): void {
     if (this.stopped) return;
     entry.failures += 1;
     // Capped low: an API server back from an outage should be seen within seconds, and a watch is one request.

@@ -7,7 +7,7 @@ import {
   type ManifestValidator,
   type PipelineRegistry,
 } from '@tributary/pipeline';
-import type { PipelineStatus, StatusBook } from './status.js';
+import { REFUSED_MANIFEST_LIMIT, type PipelineStatus, type StatusBook } from './status.js';
 
 /** What the apply chain needs from the outside world; the service wires real clients in. */
 export interface ApplyDeps {
@@ -84,7 +84,8 @@ export async function applyManifest(deps: ApplyDeps, request: ApplyRequest): Pro
   const accepted = current ? { version: current.version, appliedAt: current.appliedAt } : null;
   const at = deps.now().toISOString();
   const reject = async (errors: ManifestError[], stage: 'validation' | 'destination'): Promise<ApplyResult> => {
-    await deps.publishStatus(key, { tenant: request.tenant, name: request.name, accepted, lastAttempt: { at, outcome: 'rejected', errors } });
+    const manifest = Buffer.byteLength(request.text) <= REFUSED_MANIFEST_LIMIT ? { manifest: request.text } : {};
+    await deps.publishStatus(key, { tenant: request.tenant, name: request.name, accepted, lastAttempt: { at, outcome: 'rejected', errors, ...manifest } });
     return { outcome: 'rejected', stage, errors };
   };
 

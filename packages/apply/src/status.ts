@@ -10,8 +10,16 @@ export interface PipelineStatus {
     readonly outcome: 'accepted' | 'unchanged' | 'rejected' | 'deleted';
     readonly version?: number;
     readonly errors: readonly ManifestError[];
+    /**
+     * A refused attempt's manifest as it was sent (up to REFUSED_MANIFEST_LIMIT bytes), so
+     * its errors can be shown at their lines; absent otherwise, and in older records.
+     */
+    readonly manifest?: string;
   };
 }
+
+/** The longest refused manifest kept in its status: room for it in one record of tributary.status. */
+export const REFUSED_MANIFEST_LIMIT = 256 * 1024;
 
 /** The latest status per `<tenant>/<name>`, fed from the compacted status topic and by applies. */
 export class StatusBook {

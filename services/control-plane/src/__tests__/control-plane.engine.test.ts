@@ -133,6 +133,7 @@ test('a bad apply is refused with paths, and the accepted version stays in force
   assert.equal(status.json().accepted.version, 1);
   assert.equal(status.json().lastAttempt.outcome, 'rejected');
   assert.equal(status.json().lastAttempt.errors[0].path, `metadata.namespace`);
+  assert.equal(status.json().lastAttempt.manifest, manifest((t) => t.replace(`namespace: ${tenant}`, `namespace: ${other}`)), 'the refused text, for its errors to be shown at their lines');
 });
 
 test("a document the index's mapping refuses is caught before apply", async () => {

@@ -45,6 +45,11 @@ export class StatusBook {
     return this.statuses.get(`${tenant}/${name}`);
   }
 
+  /** Every tenant with a status. */
+  tenants(): string[] {
+    return [...new Set([...this.statuses.values()].map((s) => s.tenant))];
+  }
+
   /** The names of a tenant's pipelines that have a status. */
   names(tenant: string): string[] {
     return [...this.statuses.values()].filter((s) => s.tenant === tenant).map((s) => s.name);

@@ -15,6 +15,7 @@ export { eventually } from './eventually.js';
 export { freePort } from './local/ports.js';
 export { startLocalPrometheus } from './local/prometheus.js';
 export type { LocalPrometheus, LocalPrometheusOptions, ScrapeJob } from './local/prometheus.js';
+export { launchChromium } from './local/browser.js';
 export { startTcpProxy, TcpProxy, type TcpProxyOptions, type TcpProxyTarget } from './tcp-proxy.js';
 export { startInBackground, readBackgroundState, stopBackground, runInForeground } from './background.js';
 export type { BackgroundState } from './background.js';

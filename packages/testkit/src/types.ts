@@ -1,6 +1,6 @@
 export type EngineName = 'kafka' | 'elasticsearch' | 'schemaRegistry' | 'kubernetes';
 /** What a process or an error is about: an engine, or a helper server the tests start on their own (Prometheus). */
-export type ProcessLabel = EngineName | 'prometheus';
+export type ProcessLabel = EngineName | 'prometheus' | 'chromium';
 export const ENGINE_NAMES: readonly EngineName[] = ['kafka', 'elasticsearch', 'schemaRegistry', 'kubernetes'];
 /** Started unless told not to; the others (the Kubernetes API server) only when asked for. */
 export const DEFAULT_ENGINES: readonly EngineName[] = ['kafka', 'elasticsearch', 'schemaRegistry'];

@@ -54,6 +54,9 @@ export const OPENAPI = {
   },
   security: [{ bearer: [] }],
   paths: {
+    '/v1/tenants': {
+      get: { summary: 'Every tenant with a pipeline or an attempt at one (admin token only)', responses: { '200': { description: '{ tenants: [name] }' }, '403': { description: 'a tenant token' } } },
+    },
     '/v1/tenants/{tenant}/pipelines': {
       get: { summary: "List the tenant's accepted pipelines", responses: { '200': { description: '{ pipelines: [{ name, version, appliedAt }] }' } } },
     },

@@ -31,6 +31,21 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
 
   const guard = tenantGuard(deps);
 
+  // The admin's view of who is on the platform: every tenant with a pipeline, or an attempt at one.
+  app.get('/v1/tenants', async (request, reply) => {
+    const principal = deps.auth.authenticate(request.headers.authorization);
+    if (!principal) {
+      deps.metrics.authFailures.inc({ status: '401' });
+      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'a bearer token is required' });
+    }
+    if (principal.kind !== 'admin') {
+      deps.metrics.authFailures.inc({ status: '403' });
+      return reply.code(403).send({ error: 'only the admin token lists tenants' });
+    }
+    const tenants = new Set([...deps.apply.registry.list().map((p) => p.tenant), ...deps.apply.statuses.tenants()]);
+    return { tenants: [...tenants].sort() };
+  });
+
   app.get<{ Params: TenantParams }>('/v1/tenants/:tenant/pipelines', async (request, reply) => {
     const tenant = await guard(request, reply);
     if (!tenant) return reply;

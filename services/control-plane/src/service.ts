@@ -5,6 +5,7 @@ import type { Client } from '@elastic/elasticsearch';
 import { createElasticsearch } from '@tributary/elasticsearch';
 import { PipelineStore } from '@tributary/apply';
 import { CompactedTopicView, createKafka, DeadLetterStore, DELIVERIES_TOPIC, type TenantTopicOptions } from '@tributary/kafka';
+import { registerConsole } from '@tributary/console';
 import { TokenAuthenticator, type TokenConfig } from './auth.js';
 import { ControlPlaneMetrics } from './metrics.js';
 import { registerDeadLetterRoutes, type PipelineOverview } from './dead-letter-routes.js';
@@ -25,6 +26,8 @@ export interface ControlPlaneOptions {
    * (loopback, private, link-local): an in-cluster receiver, or loopback in tests. Default none.
    */
   readonly notifyAllow?: readonly string[];
+  /** Serve the tenant console at /console; default true. */
+  readonly console?: boolean;
   readonly logger: Logger;
 }
 
@@ -88,6 +91,22 @@ export class ControlPlane {
       pipelines: (tenant) => this.overview(tenant),
       logger,
     });
+    if (this.options.console !== false) {
+      await registerConsole(this.app, {
+        authenticate: (token) => routes.auth.authenticate(`Bearer ${token}`),
+        // The console reads and acts through this very API, with the signed-in token.
+        api: async (request) => {
+          const response = await this.app.inject({ method: request.method, url: request.url, headers: { ...request.headers, authorization: `Bearer ${request.token}` }, ...(request.body === undefined ? {} : { payload: request.body }) });
+          let body: unknown;
+          try {
+            body = response.body === '' ? undefined : JSON.parse(response.body);
+          } catch {
+            body = undefined;
+          }
+          return { status: response.statusCode, body };
+        },
+      });
+    }
 
     this.views = [
       new CompactedTopicView({

@@ -11,6 +11,8 @@ import { engineOptions, withEngineFlags, type EngineFlags } from './engine-flags
 interface Services {
   readonly controlPlane: string;
   readonly adminToken: string;
+  /** The demo tenant's own token: what a team would sign in to the console with. */
+  readonly demoToken: string;
   /** Base URL of the processor's /metrics, /healthz and /readyz. */
   processor?: string;
   notifier?: string;
@@ -51,18 +53,19 @@ export function upCommand(ctx: CliContext): Command {
           const receiver = await startWebhookReceiver({ secret, onReceived: (received) => ctx.out.write(describeAlert(received)) });
           const demo = writeDemoFiles(flags.stateDir, receiver.url, secret);
           const adminToken = ctx.env['TRIBUTARY_ADMIN_TOKEN'] ?? randomBytes(18).toString('base64url');
+          const demoToken = randomBytes(18).toString('base64url');
           const controlPlane = new ControlPlane({
             brokers: (state.env['KAFKA_BROKERS'] ?? '').split(','),
             elasticsearchUrl: state.env['ELASTICSEARCH_URL'] ?? '',
             port: Number(flags.port),
             host: '127.0.0.1',
-            tokens: { tenants: {}, adminToken },
+            tokens: { tenants: { payments: [demoToken] }, adminToken },
             topics: { partitions: 3 },
             notifyAllow: allow,
             logger: ctx.logger,
           });
           await controlPlane.start();
-          services = { controlPlane: controlPlane.address, adminToken, receiver: receiver.url, demo };
+          services = { controlPlane: controlPlane.address, adminToken, demoToken, receiver: receiver.url, demo };
           await applyDemo(controlPlane.address, adminToken, demo.manifest, ctx);
           const brokers = (state.env['KAFKA_BROKERS'] ?? '').split(',');
           const processor = new Processor({
@@ -139,6 +142,7 @@ function banner(state: BackgroundState, stateDir: string, services: Services | u
       '',
       'Services:',
       `  control plane   ${services.controlPlane}  (admin token ${services.adminToken})`,
+      `  console         ${services.controlPlane}/console  (sign in as the demo tenant payments with ${services.demoToken}, or with the admin token)`,
       `  processor       group tributary-processor, ${services.processor ?? ''}/metrics`,
       `  notifier        group tributary-notifier, ${services.notifier ?? ''}/metrics`,
       '  demo producer   tenant payments, container api: a line a second, every 7th cut short',

@@ -1,0 +1,129 @@
+/**
+ * The console's view of the control plane's HTTP API: every page reads and acts through the
+ * same routes the CLI uses, with the signed-in token, so the console can never see or do
+ * more than that token may through the API.
+ */
+
+/** Who a token is, as the control plane's authenticator says. */
+export type Principal = { readonly kind: 'tenant'; readonly tenant: string } | { readonly kind: 'admin' };
+
+export interface ApiRequest {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  readonly url: string;
+  readonly token: string;
+  readonly body?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export interface ApiResponse {
+  readonly status: number;
+  /** The parsed JSON body, or undefined when there was none. */
+  readonly body: unknown;
+}
+
+/** Calls the API in-process (Fastify's inject): no network hop, the same routes and checks. */
+export type ApiCall = (request: ApiRequest) => Promise<ApiResponse>;
+
+export interface ManifestError {
+  readonly path: string;
+  readonly reason: string;
+  readonly line?: number;
+  readonly col?: number;
+}
+
+export interface PipelineSummary {
+  readonly name: string;
+  readonly version: number | null;
+  readonly appliedAt: string | null;
+  readonly lastAttempt: { readonly at: string; readonly outcome: string } | null;
+  readonly deadLettersLastHour: Readonly<Record<string, number>>;
+}
+
+export interface TenantOverview {
+  readonly tenant: string;
+  readonly deadLettersLastHour: { readonly since: string; readonly total: number; readonly complete: boolean };
+  readonly pipelines: readonly PipelineSummary[];
+}
+
+export interface PipelineInForce {
+  readonly manifest: unknown;
+  readonly version: number;
+  readonly appliedAt: string;
+}
+
+export interface PipelineStatus {
+  readonly accepted: { readonly version: number; readonly appliedAt: string } | null;
+  readonly lastAttempt: { readonly at: string; readonly outcome: string; readonly version?: number; readonly errors: readonly ManifestError[]; readonly manifest?: string };
+}
+
+export type ApplyAnswer =
+  | { readonly kind: 'applied'; readonly outcome: 'created' | 'updated' | 'unchanged'; readonly version: number }
+  | { readonly kind: 'rejected'; readonly errors: readonly ManifestError[] }
+  | { readonly kind: 'conflict'; readonly current: number }
+  | { readonly kind: 'refused'; readonly status: number; readonly message: string };
+
+const path = (...parts: string[]) => parts.map(encodeURIComponent).join('/');
+
+export class ConsoleApi {
+  constructor(
+    private readonly call: ApiCall,
+    private readonly token: string,
+  ) {}
+
+  async tenants(): Promise<string[]> {
+    const answer = await this.call({ method: 'GET', url: '/v1/tenants', token: this.token });
+    return answer.status === 200 ? ((answer.body as { tenants: string[] }).tenants ?? []) : [];
+  }
+
+  /** The tenant's pipelines with their last change and dead letters; undefined if the API refuses. */
+  async overview(tenant: string): Promise<{ status: number; overview?: TenantOverview }> {
+    const answer = await this.call({ method: 'GET', url: `/v1/tenants/${path(tenant)}/status`, token: this.token });
+    return answer.status === 200 ? { status: 200, overview: answer.body as TenantOverview } : { status: answer.status };
+  }
+
+  async pipeline(tenant: string, name: string): Promise<{ status: number; inForce?: PipelineInForce; lastStatus?: PipelineStatus }> {
+    const [inForce, status] = await Promise.all([
+      this.call({ method: 'GET', url: `/v1/tenants/${path(tenant, 'pipelines', name)}`, token: this.token }),
+      this.call({ method: 'GET', url: `/v1/tenants/${path(tenant, 'pipelines', name)}/status`, token: this.token }),
+    ]);
+    const refused = [inForce, status].find((a) => a.status !== 200 && a.status !== 404);
+    if (refused) return { status: refused.status };
+    return {
+      status: inForce.status === 404 && status.status === 404 ? 404 : 200,
+      ...(inForce.status === 200 ? { inForce: inForce.body as PipelineInForce } : {}),
+      ...(status.status === 200 ? { lastStatus: status.body as PipelineStatus } : {}),
+    };
+  }
+
+  async validate(tenant: string, text: string): Promise<{ valid: true } | { valid: false; errors: readonly ManifestError[]; status: number }> {
+    const answer = await this.call({ method: 'POST', url: `/v1/tenants/${path(tenant)}/validate`, token: this.token, body: text, headers: { 'content-type': 'application/yaml' } });
+    if (answer.status === 200) return { valid: true };
+    return { valid: false, status: answer.status, errors: errorsOf(answer) };
+  }
+
+  /** `expectedVersion`: the version the edit started from (0 for a new pipeline), sent as If-Match. */
+  async apply(tenant: string, name: string, text: string, expectedVersion: number): Promise<ApplyAnswer> {
+    const answer = await this.call({
+      method: 'PUT',
+      url: `/v1/tenants/${path(tenant, 'pipelines', name)}`,
+      token: this.token,
+      body: text,
+      headers: { 'content-type': 'application/yaml', 'if-match': String(expectedVersion) },
+    });
+    const body = answer.body as Record<string, unknown> | undefined;
+    if (answer.status === 200 || answer.status === 201) return { kind: 'applied', outcome: body?.['outcome'] as 'created', version: Number(body?.['version']) };
+    if (answer.status === 422) return { kind: 'rejected', errors: errorsOf(answer) };
+    if (answer.status === 409) return { kind: 'conflict', current: Number(body?.['current']) };
+    return { kind: 'refused', status: answer.status, message: messageOf(answer) };
+  }
+}
+
+function errorsOf(answer: ApiResponse): readonly ManifestError[] {
+  const errors = (answer.body as { errors?: ManifestError[] } | undefined)?.errors;
+  return Array.isArray(errors) && errors.length > 0 ? errors : [{ path: '', reason: messageOf(answer) }];
+}
+
+function messageOf(answer: ApiResponse): string {
+  const error = (answer.body as { error?: unknown } | undefined)?.error;
+  return typeof error === 'string' ? error : `the control plane answered ${answer.status}`;
+}

@@ -1,0 +1,424 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource preact */
+/**
+ * The console's pages, rendered on the server by Preact. Everything shown that came from a
+ * tenant (a manifest, an error's reason, a log line) goes in as a text child or an
+ * attribute value, which Preact escapes; nothing is ever inserted as HTML, and no href is
+ * built from tenant text except through `paths` below (validated names, URI-encoded).
+ */
+import { createContext, type ComponentChildren } from 'preact';
+import { useContext } from 'preact/hooks';
+import { renderToString } from 'preact-render-to-string';
+import type { ManifestError, PipelineInForce, PipelineStatus, Principal, TenantOverview } from './api.js';
+
+export interface Assets {
+  readonly css: string;
+  readonly js: string;
+}
+
+export interface PageContext {
+  readonly assets: Assets;
+  /** The CSRF token every form posts back. */
+  readonly csrf: string;
+  readonly principal?: Principal | undefined;
+}
+
+/** The console's own URLs: built from tenant and pipeline names (already validated), encoded. */
+export const paths = {
+  root: '/console',
+  signIn: '/console/sign-in',
+  signOut: '/console/sign-out',
+  tenants: '/console/tenants',
+  tenant: (tenant: string) => `/console/tenants/${encodeURIComponent(tenant)}`,
+  newPipeline: (tenant: string) => `/console/tenants/${encodeURIComponent(tenant)}/new`,
+  pipelines: (tenant: string) => `/console/tenants/${encodeURIComponent(tenant)}/pipelines`,
+  pipeline: (tenant: string, name: string) => `/console/tenants/${encodeURIComponent(tenant)}/pipelines/${encodeURIComponent(name)}`,
+};
+
+export function renderPage(title: string, ctx: PageContext, body: ComponentChildren): string {
+  return `<!doctype html>${renderToString(
+    <Layout title={title} ctx={ctx}>
+      {body}
+    </Layout>,
+  )}`;
+}
+
+function Layout({ title, ctx, children }: { title: string; ctx: PageContext; children: ComponentChildren }) {
+  const principal = ctx.principal;
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="referrer" content="no-referrer" />
+        <title>{`${title} · Tributary`}</title>
+        <link rel="stylesheet" href={ctx.assets.css} />
+        <script type="module" src={ctx.assets.js} />
+      </head>
+      <body>
+        <a class="skip" href="#main">
+          Skip to content
+        </a>
+        <header class="top">
+          <a class="brand" href={paths.root}>
+            Tributary
+          </a>
+          {principal && (
+            <nav aria-label="account">
+              {principal.kind === 'admin' ? <a href={paths.tenants}>All tenants (admin)</a> : <span class="who">Tenant {principal.tenant}</span>}
+              <form method="post" action={paths.signOut} class="inline">
+                <Csrf token={ctx.csrf} />
+                <button type="submit">Sign out</button>
+              </form>
+            </nav>
+          )}
+        </header>
+        <main id="main" tabIndex={-1}>
+          <CsrfToken.Provider value={ctx.csrf}>{children}</CsrfToken.Provider>
+        </main>
+      </body>
+    </html>
+  );
+}
+
+function Csrf({ token }: { token: string }) {
+  return <input type="hidden" name="_csrf" value={token} />;
+}
+
+/** An instant: UTC on the server; the page's script shows it in the viewer's zone, UTC on hover. */
+export function Time({ iso }: { iso: string | null | undefined }) {
+  if (!iso) return <span class="muted">never</span>;
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return <span>{iso}</span>;
+  const utc = `${date.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+  return (
+    <time dateTime={date.toISOString()} title={utc}>
+      {utc}
+    </time>
+  );
+}
+
+export function SignInPage({ error }: { error?: string | undefined }) {
+  return (
+    <section class="narrow">
+      <h1>Sign in</h1>
+      <p>Use your team’s tenant token (the one the CLI uses as TRIBUTARY_TOKEN). The platform’s admin token shows every tenant.</p>
+      {error && (
+        <p class="alert" role="alert">
+          {error}
+        </p>
+      )}
+      <form method="post" action={paths.signIn} class="stack">
+        <CsrfSlot />
+        <label for="token">Token</label>
+        <input id="token" name="token" type="password" autocomplete="off" required autofocus />
+        <button type="submit">Sign in</button>
+      </form>
+    </section>
+  );
+}
+
+/** The page's CSRF token, for every form in it (the layout provides it). */
+const CsrfToken = createContext('');
+
+function CsrfSlot() {
+  return <Csrf token={useContext(CsrfToken)} />;
+}
+
+export function TenantsPage({ tenants }: { tenants: readonly string[] }) {
+  return (
+    <section>
+      <h1>Tenants</h1>
+      <form method="get" action={paths.tenants} class="row">
+        <label for="tenant">Go to a tenant</label>
+        <input id="tenant" name="tenant" required pattern="[a-z0-9]([a-z0-9-]*[a-z0-9])?" />
+        <button type="submit">Open</button>
+      </form>
+      {tenants.length === 0 ? (
+        <p class="muted">No tenant has applied a pipeline yet.</p>
+      ) : (
+        <ul class="tenants">
+          {tenants.map((t) => (
+            <li key={t}>
+              <a href={paths.tenant(t)}>{t}</a>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+const total = (counts: Readonly<Record<string, number>>) => Object.values(counts).reduce((a, b) => a + b, 0);
+
+function State({ version, lastAttempt }: { version: number | null; lastAttempt: { outcome: string } | null }) {
+  if (lastAttempt?.outcome === 'rejected') return <span class="state refused">Last change refused{version === null ? '' : `; v${version} in force`}</span>;
+  if (lastAttempt?.outcome === 'deleted' && version === null) return <span class="state muted">Deleted</span>;
+  return version === null ? <span class="state muted">Not in force</span> : <span class="state ok">In force</span>;
+}
+
+export function PipelinesPage({ overview }: { overview: TenantOverview }) {
+  const { tenant, pipelines } = overview;
+  return (
+    <section>
+      <h1>
+        Pipelines of <span class="name">{tenant}</span>
+      </h1>
+      <p>
+        <a class="button" href={paths.newPipeline(tenant)}>
+          New pipeline
+        </a>
+      </p>
+      {pipelines.length === 0 ? (
+        <p class="muted">No pipeline yet: records of this tenant are indexed by the default pipeline.</p>
+      ) : (
+        <table class="pipelines">
+          <caption>Dead letters are counted since {<Time iso={overview.deadLettersLastHour.since} />}.</caption>
+          <thead>
+            <tr>
+              <th scope="col">Pipeline</th>
+              <th scope="col">Version in force</th>
+              <th scope="col">State</th>
+              <th scope="col">Last change</th>
+              <th scope="col">Dead letters (1 h)</th>
+            </tr>
+          </thead>
+          <tbody>
+            {pipelines.map((p) => (
+              <tr key={p.name}>
+                <th scope="row">
+                  <a href={paths.pipeline(tenant, p.name)}>{p.name}</a>
+                </th>
+                <td>{p.version === null ? '—' : `v${p.version}`}</td>
+                <td>
+                  <State version={p.version} lastAttempt={p.lastAttempt} />
+                </td>
+                <td>
+                  <Time iso={p.lastAttempt?.at ?? p.appliedAt} />
+                </td>
+                <td class="number">{total(p.deadLettersLastHour)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+/** A manifest's text, line by line, each error shown under the line it names. */
+/** `id`: the prefix of each line's anchor (`<id>-L12`), unique on the page. */
+export function ManifestSource({ text, errors = [], label, id }: { text: string; errors?: readonly ManifestError[]; label: string; id: string }) {
+  const lines = text.replace(/\n$/, '').split('\n');
+  const atLine = new Map<number, ManifestError[]>();
+  const elsewhere: ManifestError[] = [];
+  for (const error of errors) {
+    if (error.line !== undefined && error.line >= 1 && error.line <= lines.length) atLine.set(error.line, [...(atLine.get(error.line) ?? []), error]);
+    else elsewhere.push(error);
+  }
+  return (
+    <figure class="source">
+      <figcaption>{label}</figcaption>
+      {elsewhere.length > 0 && <ErrorList errors={elsewhere} />}
+      <div class="lines" role="list">
+        {lines.map((line, i) => {
+          const n = i + 1;
+          const here = atLine.get(n) ?? [];
+          return (
+            <div key={n} role="listitem">
+              <div class={here.length > 0 ? 'line bad' : 'line'} id={`${id}-L${n}`}>
+                <span class="ln" aria-hidden="true">
+                  {n}
+                </span>
+                <code>{line === '' ? ' ' : line}</code>
+              </div>
+              {here.map((error, k) => (
+                <p key={k} class="line-error" role="note">
+                  <span class="where">
+                    line {n}
+                    {error.col === undefined ? '' : `:${error.col}`}
+                  </span>{' '}
+                  <span class="path">{error.path || 'manifest'}</span>: <span class="reason">{error.reason}</span>
+                </p>
+              ))}
+            </div>
+          );
+        })}
+      </div>
+    </figure>
+  );
+}
+
+function ErrorList({ errors }: { errors: readonly ManifestError[] }) {
+  return (
+    <ul class="errors">
+      {errors.map((error, i) => (
+        <li key={i}>
+          <span class="path">{error.path || 'manifest'}</span>: <span class="reason">{error.reason}</span>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** What happened to the last thing this page submitted, if anything. */
+export type Outcome =
+  | { readonly kind: 'applied'; readonly version: number; readonly unchanged: boolean }
+  | { readonly kind: 'valid' }
+  | { readonly kind: 'invalid'; readonly errors: readonly ManifestError[] }
+  | { readonly kind: 'rejected'; readonly errors: readonly ManifestError[] }
+  | { readonly kind: 'conflict'; readonly current: number; readonly based: number }
+  | { readonly kind: 'refused'; readonly message: string };
+
+export interface PipelineView {
+  readonly tenant: string;
+  readonly name: string;
+  readonly inForce?: PipelineInForce | undefined;
+  readonly lastStatus?: PipelineStatus | undefined;
+  /** The text in the editor (what was just submitted, or what to start from). */
+  readonly draft: string;
+  /** The version the editor's text started from, sent back as If-Match. */
+  readonly basedOn: number;
+  readonly outcome?: Outcome | undefined;
+  /** YAML of the manifest in force. */
+  readonly inForceYaml?: string | undefined;
+}
+
+export function PipelinePage(view: PipelineView) {
+  const { tenant, name, inForce, lastStatus, outcome } = view;
+  const last = lastStatus?.lastAttempt;
+  const refusedBefore = !outcome && last?.outcome === 'rejected';
+  const submittedErrors = outcome && (outcome.kind === 'invalid' || outcome.kind === 'rejected') ? outcome.errors : undefined;
+  return (
+    <section>
+      <p class="crumbs">
+        <a href={paths.tenant(tenant)}>{tenant}</a> / <span>{name}</span>
+      </p>
+      <h1>
+        Pipeline <span class="name">{name}</span>
+      </h1>
+      <p>
+        {inForce ? (
+          <>
+            Version <strong>{`v${inForce.version}`}</strong> in force since <Time iso={inForce.appliedAt} />.
+          </>
+        ) : (
+          'No version in force.'
+        )}
+      </p>
+      <Banner outcome={outcome} inForce={inForce} />
+      {refusedBefore && last && (
+        <div class="alert" role="alert">
+          <p>
+            The last change, at <Time iso={last.at} />, was refused.{' '}
+            {inForce ? `The previous version, v${inForce.version}, is still in force.` : 'Nothing is in force.'}
+          </p>
+          {last.manifest === undefined && <ErrorList errors={last.errors} />}
+        </div>
+      )}
+      {refusedBefore && last?.manifest !== undefined && <ManifestSource id="change" label="The refused change, with its errors" text={last.manifest} errors={last.errors} />}
+      {submittedErrors && <ManifestSource id="change" label={outcome?.kind === 'rejected' ? 'Your change, refused' : 'Your change, with its problems'} text={view.draft} errors={submittedErrors} />}
+      <form method="post" action={paths.pipeline(tenant, name)} class="stack editor">
+        <CsrfSlot />
+        <input type="hidden" name="basedOn" value={String(view.basedOn)} />
+        <label for="manifest">Manifest (YAML)</label>
+        <textarea id="manifest" name="manifest" rows={24} spellcheck={false} required>
+          {view.draft}
+        </textarea>
+        <div class="row">
+          <button type="submit" name="intent" value="validate">
+            Validate
+          </button>
+          <button type="submit" name="intent" value="apply" class="primary">
+            Apply
+          </button>
+        </div>
+      </form>
+      {view.inForceYaml && <ManifestSource id="in-force" label={`In force: v${inForce?.version ?? ''}`} text={view.inForceYaml} />}
+    </section>
+  );
+}
+
+function Banner({ outcome, inForce }: { outcome?: Outcome | undefined; inForce?: PipelineInForce | undefined }) {
+  if (!outcome) return null;
+  switch (outcome.kind) {
+    case 'applied':
+      return (
+        <p class="notice" role="status">
+          {outcome.unchanged ? `Nothing changed: v${outcome.version} is in force as it was.` : `Applied: v${outcome.version} is in force, and the processors are reloading it.`}
+        </p>
+      );
+    case 'valid':
+      return (
+        <p class="notice" role="status">
+          Valid: the schema, the compile and the manifest’s own tests pass. Nothing was applied yet.
+        </p>
+      );
+    case 'invalid':
+      return (
+        <p class="alert" role="alert">
+          Not valid: see each problem at its line below. Nothing was applied.
+        </p>
+      );
+    case 'rejected':
+      return (
+        <p class="alert" role="alert">
+          Refused: see each error at its line below. {inForce ? `The previous version, v${inForce.version}, is still in force.` : 'Nothing is in force.'}
+        </p>
+      );
+    case 'conflict':
+      return (
+        <p class="alert" role="alert">
+          Not applied: you edited v{outcome.based}, but v{outcome.current} was applied meanwhile (by someone else, or from another window). Your text is kept below; compare it with
+          what is in force now, then apply again.
+        </p>
+      );
+    case 'refused':
+      return (
+        <p class="alert" role="alert">
+          {outcome.message}
+        </p>
+      );
+  }
+}
+
+export function NewPipelinePage({ tenant, name, draft, errors }: { tenant: string; name: string; draft: string; errors?: readonly ManifestError[] | undefined }) {
+  return (
+    <section>
+      <p class="crumbs">
+        <a href={paths.tenant(tenant)}>{tenant}</a> / <span>new</span>
+      </p>
+      <h1>New pipeline</h1>
+      {errors && <ErrorList errors={errors} />}
+      <form method="post" action={paths.pipelines(tenant)} class="stack editor">
+        <CsrfSlot />
+        <label for="name">Name</label>
+        <input id="name" name="name" value={name} required pattern="[a-z0-9]([a-z0-9-]*[a-z0-9])?" />
+        <label for="manifest">Manifest (YAML)</label>
+        <textarea id="manifest" name="manifest" rows={24} spellcheck={false} required>
+          {draft}
+        </textarea>
+        <div class="row">
+          <button type="submit" name="intent" value="validate">
+            Validate
+          </button>
+          <button type="submit" name="intent" value="apply" class="primary">
+            Apply
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}
+
+export function ErrorPage({ title, message }: { title: string; message: string }) {
+  return (
+    <section class="narrow">
+      <h1>{title}</h1>
+      <p role="alert">{message}</p>
+      <p>
+        <a href={paths.root}>Back to the console</a>
+      </p>
+    </section>
+  );
+}

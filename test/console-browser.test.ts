@@ -1,0 +1,234 @@
+/**
+ * The tenant console in a real browser (Debian's Chromium, playwright-core) against a real
+ * control plane on real Kafka and Elasticsearch: sign-in and tenant scoping, a refused
+ * change shown at its line, a conflict explained, hostile text shown as text, CSRF and the
+ * cookie's flags. Screenshots of each page go to test-results/console/.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { pino } from 'pino';
+import { ControlPlane } from '@tributary/control-plane';
+import { launchChromium, testEngines, uniqueName } from '@tributary/testkit';
+
+const engines = testEngines();
+const logger = pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
+const shots = join(import.meta.dirname, '..', 'test-results', 'console');
+const tenantA = uniqueName('team-a');
+const tenantB = uniqueName('team-b');
+const tokens = { a: 'token-of-team-a-0123456789', b: 'token-of-team-b-0123456789', admin: 'admin-token-0123456789abcdef' };
+let controlPlane: ControlPlane;
+let browser: Browser;
+
+const manifest = (tenant: string, name: string, pattern = '^(?P<level>[A-Z]+) (?P<msg>.*)$', extra = '') =>
+  [
+    'apiVersion: tributary.dev/v1alpha1',
+    'kind: LoggingPipeline',
+    'metadata:',
+    `  name: ${name}`,
+    `  namespace: ${tenant}`,
+    'spec:',
+    '  parse:',
+    `    - regex: { pattern: '${pattern}' }`,
+    ...(extra ? [extra] : []),
+    '  output:',
+    `    elasticsearch: { index: ${name} }`,
+    '',
+  ].join('\n');
+
+async function put(tenant: string, name: string, text: string, token: string): Promise<number> {
+  const response = await fetch(`${controlPlane.address}/v1/tenants/${tenant}/pipelines/${name}`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/yaml' }, body: text });
+  await response.arrayBuffer();
+  return response.status;
+}
+
+/** A fresh browser context (its own cookies), signed in with `token`; every request and dialog recorded. */
+async function signedIn(token: string): Promise<{ context: BrowserContext; page: Page; requests: string[]; dialogs: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 720 }, timezoneId: 'Europe/Berlin' });
+  const page = await context.newPage();
+  const requests: string[] = [];
+  const dialogs: string[] = [];
+  page.on('request', (r) => requests.push(r.url()));
+  page.on('dialog', (d) => {
+    dialogs.push(d.message());
+    void d.dismiss();
+  });
+  await page.goto(`${controlPlane.address}/console`);
+  await page.getByLabel('Token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(/\/console\/tenants/);
+  return { context, page, requests, dialogs };
+}
+
+before(async () => {
+  mkdirSync(shots, { recursive: true });
+  controlPlane = new ControlPlane({
+    brokers: engines.brokers,
+    elasticsearchUrl: engines.elasticsearchUrl,
+    port: 0,
+    host: '127.0.0.1',
+    tokens: { tenants: { [tenantA]: [tokens.a], [tenantB]: [tokens.b] }, adminToken: tokens.admin },
+    topics: { partitions: 1 },
+    logger,
+  });
+  await controlPlane.start();
+  assert.equal(await put(tenantA, 'checkout', manifest(tenantA, 'checkout'), tokens.a), 201);
+  assert.equal(await put(tenantB, 'secret-billing', manifest(tenantB, 'secret-billing'), tokens.b), 201);
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  await controlPlane?.stop();
+});
+
+test('signed in as tenant A: only A\'s pipelines; B\'s pages refused with nothing of B shown; the token only in an HttpOnly, SameSite=Strict cookie', async () => {
+  const { context, page } = await signedIn(tokens.a);
+  try {
+    assert.equal(new URL(page.url()).pathname, `/console/tenants/${tenantA}`);
+    await page.screenshot({ path: join(shots, 'pipelines.png'), fullPage: true });
+    const list = await page.locator('main').innerText();
+    assert.match(list, /checkout/);
+    assert.doesNotMatch(list, /secret-billing/);
+
+    for (const path of [`/console/tenants/${tenantB}`, `/console/tenants/${tenantB}/pipelines/secret-billing`, `/console/tenants/${tenantB}/new`]) {
+      const response = await page.goto(`${controlPlane.address}${path}`);
+      assert.equal(response?.status(), 403, path);
+      const body = await page.locator('body').innerText();
+      assert.match(body, /Not yours/);
+      assert.doesNotMatch(body, /secret-billing|regex|elasticsearch/, `${path} shows nothing of B`);
+    }
+    // Posting to B's pipeline with A's session (and a valid CSRF token from A's own page) is refused too.
+    await page.goto(`${controlPlane.address}/console/tenants/${tenantA}/pipelines/checkout`);
+    const csrf = await page.locator('input[name=_csrf]').first().inputValue();
+    const forged = await page.request.post(`${controlPlane.address}/console/tenants/${tenantB}/pipelines/secret-billing`, { form: { _csrf: csrf, intent: 'apply', basedOn: '1', manifest: manifest(tenantB, 'secret-billing', '^x$') } });
+    assert.equal(forged.status(), 403);
+    assert.equal(await put(tenantB, 'secret-billing', manifest(tenantB, 'secret-billing'), tokens.b), 200, 'B\'s pipeline unchanged by it');
+
+    const cookies = await context.cookies();
+    const session = cookies.find((c) => c.name === 'tributary_session');
+    assert.ok(session, 'a session cookie');
+    assert.equal(session.httpOnly, true);
+    assert.equal(session.sameSite, 'Strict');
+    assert.equal(session.path, '/console');
+    assert.equal(await page.evaluate(() => document.cookie.includes('token-of-team-a')), false, 'scripts cannot read it');
+    assert.equal(await page.evaluate(() => Object.keys(localStorage).length + Object.keys(sessionStorage).length), 0, 'nothing in web storage');
+    assert.doesNotMatch(page.url(), /token/);
+  } finally {
+    await context.close();
+  }
+});
+
+test('a broken regex applied from the page is refused: each error at its line with its path, the previous version still in force, and shown again from the status', async () => {
+  const { context, page } = await signedIn(tokens.a);
+  try {
+    await page.goto(`${controlPlane.address}/console/tenants/${tenantA}/pipelines/checkout`);
+    await page.screenshot({ path: join(shots, 'pipeline.png'), fullPage: true });
+    const broken = manifest(tenantA, 'checkout', '(?P<word>a)\\1');
+    await page.getByLabel('Manifest (YAML)').fill(broken);
+    const [response] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.getByRole('button', { name: 'Apply' }).click()]);
+    assert.equal(response.status(), 422);
+    await page.waitForLoadState();
+    await page.screenshot({ path: join(shots, 'refused.png'), fullPage: true });
+    const alert = await page.getByRole('alert').first().innerText();
+    assert.match(alert, /Refused/);
+    assert.match(alert, /v1, is still in force/);
+    const regexLine = broken.split('\n').findIndex((l) => l.includes('regex')) + 1;
+    const marked = page.locator(`#change-L${regexLine}`);
+    assert.match(await marked.getAttribute('class') ?? '', /bad/, `line ${regexLine} is marked`);
+    const note = await page.locator(`#change-L${regexLine} + .line-error`).first().innerText();
+    assert.match(note, /spec\.parse\[0\]\.regex\.pattern/);
+    assert.match(note, /backreference/i);
+
+    // Later, from the status: the refused change and its errors at their lines, v1 in force.
+    await page.goto(`${controlPlane.address}/console/tenants/${tenantA}/pipelines/checkout`);
+    assert.match(await page.getByRole('alert').first().innerText(), /was refused\. The previous version, v1, is still in force/);
+    assert.match(await page.locator(`#change-L${regexLine} + .line-error`).first().innerText(), /spec\.parse\[0\]\.regex\.pattern/);
+    await page.goto(`${controlPlane.address}/console/tenants/${tenantA}`);
+    assert.match(await page.locator('table.pipelines').innerText(), /Last change refused; v1 in force/);
+  } finally {
+    await context.close();
+  }
+});
+
+test('a change applied from the page goes in force; one based on a version someone replaced meanwhile is refused with the conflict explained, not swallowed', async () => {
+  const { context, page } = await signedIn(tokens.a);
+  try {
+    await page.goto(`${controlPlane.address}/console/tenants/${tenantA}/pipelines/checkout`);
+    await page.getByLabel('Manifest (YAML)').fill(manifest(tenantA, 'checkout', '^(?P<level>[A-Z]+): (?P<msg>.*)$'));
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.waitForURL(/applied=2/);
+    assert.match(await page.getByRole('status').innerText(), /Applied: v2 is in force/);
+
+    // Someone else applies v3 while this page still holds v2.
+    await page.getByLabel('Manifest (YAML)').fill(manifest(tenantA, 'checkout', '^(?P<msg>.*)$'));
+    assert.equal(await put(tenantA, 'checkout', manifest(tenantA, 'checkout', '^(?P<other>.*)$'), tokens.a), 200);
+    const [response] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.getByRole('button', { name: 'Apply' }).click()]);
+    assert.equal(response.status(), 409);
+    await page.waitForLoadState();
+    assert.match(await page.getByRole('alert').first().innerText(), /you edited v2, but v3 was applied meanwhile/);
+    assert.match(await page.getByLabel('Manifest (YAML)').inputValue(), /\(\?P<msg>\.\*\)/, 'the text is kept');
+    const current = await (await fetch(`${controlPlane.address}/v1/tenants/${tenantA}/pipelines/checkout`, { headers: { authorization: `Bearer ${tokens.a}` } })).json() as { version: number };
+    assert.equal(current.version, 3, 'not applied over the other change');
+  } finally {
+    await context.close();
+  }
+});
+
+test('hostile text in a manifest (<script>, <img onerror>, a javascript: link) is shown as text and runs nothing, requests nothing', async () => {
+  const hostile = `<script>alert('xss-script')</script><img src=x onerror="alert('xss-img')"><a href="javascript:alert('xss-link')">click</a>`;
+  const extra = `  transform:\n    - set: { field: note, value: ${JSON.stringify(hostile)} }`;
+  assert.equal(await put(tenantA, 'hostile', manifest(tenantA, 'hostile', undefined, extra), tokens.a), 201);
+  // And a refused change carrying it in a comment, shown from the status.
+  assert.equal(await put(tenantA, 'hostile', `# ${hostile}\n${manifest(tenantA, 'hostile', '(a)\\1', extra)}`, tokens.a), 422);
+  const { context, page, requests, dialogs } = await signedIn(tokens.a);
+  try {
+    const response = await page.goto(`${controlPlane.address}/console/tenants/${tenantA}/pipelines/hostile`);
+    assert.match(response?.headers()['content-security-policy'] ?? '', /script-src 'self'/);
+    await page.screenshot({ path: join(shots, 'hostile.png'), fullPage: true });
+    const text = await page.locator('main').innerText();
+    assert.ok(text.includes(`<script>alert('xss-script')</script>`), 'the script is shown as text');
+    assert.ok(text.includes('onerror="alert(\'xss-img\')"'), 'the img is shown as text');
+    for (const link of await page.locator('a').all()) assert.doesNotMatch((await link.getAttribute('href')) ?? '', /^javascript:/i);
+    assert.equal(await page.locator('main img, main script').count(), 0, 'no element made of it');
+    assert.equal(await page.locator('script').count(), 1, 'the console\'s own script only');
+    await page.waitForTimeout(300);
+    assert.deepEqual(dialogs, [], 'no dialog opened');
+    const origin = new URL(controlPlane.address).origin;
+    assert.deepEqual(requests.filter((r) => !r.startsWith(`${origin}/console`)), [], 'no request outside the console');
+  } finally {
+    await context.close();
+  }
+});
+
+test('a form posted without its CSRF token is refused, and changes nothing', async () => {
+  const { context, page } = await signedIn(tokens.a);
+  try {
+    const before = await (await fetch(`${controlPlane.address}/v1/tenants/${tenantA}/pipelines/checkout`, { headers: { authorization: `Bearer ${tokens.a}` } })).json() as { version: number };
+    const posted = await page.request.post(`${controlPlane.address}/console/tenants/${tenantA}/pipelines/checkout`, { form: { intent: 'apply', basedOn: String(before.version), manifest: manifest(tenantA, 'checkout', '^csrf$') } });
+    assert.equal(posted.status(), 403);
+    assert.match(await posted.text(), /expired or did not come from this console/);
+    const now = await (await fetch(`${controlPlane.address}/v1/tenants/${tenantA}/pipelines/checkout`, { headers: { authorization: `Bearer ${tokens.a}` } })).json() as { version: number };
+    assert.equal(now.version, before.version);
+  } finally {
+    await context.close();
+  }
+});
+
+test('the admin token sees every tenant and picks one', async () => {
+  const { context, page } = await signedIn(tokens.admin);
+  try {
+    assert.equal(new URL(page.url()).pathname, '/console/tenants');
+    const list = await page.locator('main').innerText();
+    assert.match(list, new RegExp(tenantA));
+    assert.match(list, new RegExp(tenantB));
+    await page.screenshot({ path: join(shots, 'tenants.png'), fullPage: true });
+    await page.getByRole('link', { name: tenantB }).click();
+    await page.waitForURL(new RegExp(`/console/tenants/${tenantB}$`));
+    assert.match(await page.locator('main').innerText(), /secret-billing/);
+  } finally {
+    await context.close();
+  }
+});

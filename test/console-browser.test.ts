@@ -232,3 +232,22 @@ test('the admin token sees every tenant and picks one', async () => {
     await context.close();
   }
 });
+
+test('a new pipeline from the page: validated first (nothing applied), then applied as v1', async () => {
+  const { context, page } = await signedIn(tokens.a);
+  try {
+    await page.getByRole('link', { name: 'New pipeline' }).click();
+    await page.getByLabel('Name').fill('orders');
+    await page.getByLabel('Manifest (YAML)').fill(manifest(tenantA, 'orders'));
+    await page.getByRole('button', { name: 'Validate' }).click();
+    await page.waitForLoadState();
+    assert.match(await page.getByRole('status').innerText(), /Valid: .* Nothing was applied yet/);
+    const none = await fetch(`${controlPlane.address}/v1/tenants/${tenantA}/pipelines/orders`, { headers: { authorization: `Bearer ${tokens.a}` } });
+    assert.equal(none.status, 404, 'validating applies nothing');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.waitForURL(/\/pipelines\/orders\?applied=1$/);
+    assert.match(await page.getByRole('status').innerText(), /Applied: v1 is in force/);
+  } finally {
+    await context.close();
+  }
+});

@@ -321,21 +321,30 @@ export function PipelinePage(view: PipelineView) {
       <form method="post" action={paths.pipeline(tenant, name)} class="stack editor">
         <CsrfSlot />
         <input type="hidden" name="basedOn" value={String(view.basedOn)} />
-        <label for="manifest">Manifest (YAML)</label>
-        <textarea id="manifest" name="manifest" rows={24} spellcheck={false} required>
-          {view.draft}
-        </textarea>
-        <div class="row">
-          <button type="submit" name="intent" value="validate">
-            Validate
-          </button>
-          <button type="submit" name="intent" value="apply" class="primary">
-            Apply
-          </button>
-        </div>
+        <ManifestEditor draft={view.draft} />
       </form>
       {view.inForceYaml && <ManifestSource id="in-force" label={`In force: v${inForce?.version ?? ''}`} text={view.inForceYaml} />}
     </section>
+  );
+}
+
+/** The manifest's text area and the two things to do with it: validate, or apply. */
+function ManifestEditor({ draft }: { draft: string }) {
+  return (
+    <>
+      <label for="manifest">Manifest (YAML)</label>
+      <textarea id="manifest" name="manifest" rows={24} spellcheck={false} required>
+        {draft}
+      </textarea>
+      <div class="row">
+        <button type="submit" name="intent" value="validate">
+          Validate
+        </button>
+        <button type="submit" name="intent" value="apply" class="primary">
+          Apply
+        </button>
+      </div>
+    </>
   );
 }
 
@@ -382,30 +391,23 @@ function Banner({ outcome, inForce }: { outcome?: Outcome | undefined; inForce?:
   }
 }
 
-export function NewPipelinePage({ tenant, name, draft, errors }: { tenant: string; name: string; draft: string; errors?: readonly ManifestError[] | undefined }) {
+/** `errors`: problems with the form itself (the name); `outcome`: what validating or applying the text gave. */
+export function NewPipelinePage({ tenant, name, draft, errors, outcome }: { tenant: string; name: string; draft: string; errors?: readonly ManifestError[] | undefined; outcome?: Outcome | undefined }) {
+  const textErrors = outcome && (outcome.kind === 'invalid' || outcome.kind === 'rejected') ? outcome.errors : undefined;
   return (
     <section>
       <p class="crumbs">
         <a href={paths.tenant(tenant)}>{tenant}</a> / <span>new</span>
       </p>
       <h1>New pipeline</h1>
+      <Banner outcome={outcome} />
       {errors && <ErrorList errors={errors} />}
+      {textErrors && <ManifestSource id="change" label="Your pipeline, with its problems" text={draft} errors={textErrors} />}
       <form method="post" action={paths.pipelines(tenant)} class="stack editor">
         <CsrfSlot />
         <label for="name">Name</label>
         <input id="name" name="name" value={name} required pattern="[a-z0-9]([a-z0-9-]*[a-z0-9])?" />
-        <label for="manifest">Manifest (YAML)</label>
-        <textarea id="manifest" name="manifest" rows={24} spellcheck={false} required>
-          {draft}
-        </textarea>
-        <div class="row">
-          <button type="submit" name="intent" value="validate">
-            Validate
-          </button>
-          <button type="submit" name="intent" value="apply" class="primary">
-            Apply
-          </button>
-        </div>
+        <ManifestEditor draft={draft} />
       </form>
     </section>
   );

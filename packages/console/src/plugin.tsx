@@ -257,9 +257,8 @@ async function consoleRoutes(app: FastifyInstance, options: ConsoleOptions, asse
   const showSubmitted = async (ctx: { principal: Principal; api: ConsoleApi; tenant: string }, name: string, submitted: { draft: string; basedOn: number; outcome: Outcome }, reply: FastifyReply, status: number, isNew: boolean) => {
     const { view } = await pipelineView(ctx.api, ctx.tenant, name, submitted);
     if (view) return send(reply, status, `${name} · ${ctx.tenant}`, <PipelinePage {...view} />, ctx.principal);
-    // A pipeline that doesn't exist yet, and whose first apply did not go through.
-    const errors = submitted.outcome.kind === 'invalid' || submitted.outcome.kind === 'rejected' ? submitted.outcome.errors : submitted.outcome.kind === 'refused' ? [{ path: '', reason: submitted.outcome.message }] : undefined;
-    const page = isNew ? <NewPipelinePage tenant={ctx.tenant} name={name} draft={submitted.draft} errors={errors} /> : <PipelinePage tenant={ctx.tenant} name={name} draft={submitted.draft} basedOn={0} outcome={submitted.outcome} />;
+    // A pipeline that doesn't exist yet, and whose first apply did not go through (or was only validated).
+    const page = isNew ? <NewPipelinePage tenant={ctx.tenant} name={name} draft={submitted.draft} outcome={submitted.outcome} /> : <PipelinePage tenant={ctx.tenant} name={name} draft={submitted.draft} basedOn={0} outcome={submitted.outcome} />;
     return send(reply, status, `${name} · ${ctx.tenant}`, page, ctx.principal);
   };
 

@@ -24,6 +24,42 @@ export interface ApiResponse {
 /** Calls the API in-process (Fastify's inject): no network hop, the same routes and checks. */
 export type ApiCall = (request: ApiRequest) => Promise<ApiResponse>;
 
+/**
+ * Opens one of the API's Server-Sent Event streams (inject can't stream): its status and,
+ * when 200, the body as it arrives; `signal` closes it.
+ */
+export type ApiStream = (request: { readonly url: string; readonly token: string }, signal: AbortSignal) => Promise<{ readonly status: number; readonly body: AsyncIterable<Uint8Array> | null }>;
+
+/** A dead letter as the API gives it. */
+export interface DeadLetter {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly timestamp: string;
+  readonly key: string | null;
+  readonly cause: { readonly class: string; readonly message: string; readonly pipeline?: string; readonly version?: number; readonly rule?: number; readonly topic: string; readonly partition: number; readonly offset: string; readonly firstFailure: string };
+  readonly replayCount: number;
+  readonly value: string | null;
+  readonly valueBytes: number;
+  readonly truncated: boolean;
+}
+
+export interface DeadLetterFilter {
+  readonly since?: string | undefined;
+  readonly until?: string | undefined;
+  readonly class?: string | undefined;
+  readonly pipeline?: string | undefined;
+}
+
+export interface ReplayResult {
+  readonly matched: number;
+  readonly replayed: number;
+  readonly skipped: number;
+  readonly scanned: number;
+  readonly done: boolean;
+  readonly resume?: string;
+}
+
 export interface ManifestError {
   readonly path: string;
   readonly reason: string;
@@ -37,6 +73,16 @@ export interface PipelineSummary {
   readonly appliedAt: string | null;
   readonly lastAttempt: { readonly at: string; readonly outcome: string } | null;
   readonly deadLettersLastHour: Readonly<Record<string, number>>;
+  readonly notifications: readonly Delivery[];
+}
+
+/** A notification subscription's last delivery (`tributary.deliveries`). */
+export interface Delivery {
+  readonly pipeline: string;
+  readonly subscription: number;
+  readonly channel: string;
+  readonly destination: string;
+  readonly last: { readonly at: string; readonly outcome: string; readonly class: string; readonly count: number; readonly attempts: number; readonly status?: number; readonly reason?: string };
 }
 
 export interface TenantOverview {
@@ -95,6 +141,20 @@ export class ConsoleApi {
     };
   }
 
+  /** Dead letters matching `filter`, oldest first (at most `limit`); none before the tenant has a dead-letter topic. */
+  async deadLetters(tenant: string, filter: DeadLetterFilter, limit = 100): Promise<{ status: number; deadLetters: readonly DeadLetter[]; errors?: readonly ManifestError[] }> {
+    const query = new URLSearchParams({ ...(definedOnly(filter) as Record<string, string>), limit: String(limit) });
+    const answer = await this.call({ method: 'GET', url: `/v1/tenants/${path(tenant)}/deadletters?${query.toString()}`, token: this.token });
+    if (answer.status === 200) return { status: 200, deadLetters: (answer.body as { deadLetters: DeadLetter[] }).deadLetters };
+    return answer.status === 404 ? { status: 200, deadLetters: [] } : { status: answer.status, deadLetters: [], errors: errorsOf(answer) };
+  }
+
+  /** Replays dead letters matching `filter` into logs.<tenant> (or counts them, `dryRun`); `resume` goes on where the last call stopped. */
+  async replay(tenant: string, request: DeadLetterFilter & { dryRun?: boolean; resume?: string | undefined }): Promise<{ status: number; result?: ReplayResult; errors?: readonly ManifestError[] }> {
+    const answer = await this.call({ method: 'POST', url: `/v1/tenants/${path(tenant)}/deadletters/replay`, token: this.token, body: JSON.stringify(definedOnly(request)), headers: { 'content-type': 'application/json' } });
+    return answer.status === 200 ? { status: 200, result: answer.body as ReplayResult } : { status: answer.status, errors: errorsOf(answer) };
+  }
+
   async validate(tenant: string, text: string): Promise<{ valid: true } | { valid: false; errors: readonly ManifestError[]; status: number }> {
     const answer = await this.call({ method: 'POST', url: `/v1/tenants/${path(tenant)}/validate`, token: this.token, body: text, headers: { 'content-type': 'application/yaml' } });
     if (answer.status === 200) return { valid: true };
@@ -116,6 +176,11 @@ export class ConsoleApi {
     if (answer.status === 409) return { kind: 'conflict', current: Number(body?.['current']) };
     return { kind: 'refused', status: answer.status, message: messageOf(answer) };
   }
+}
+
+/** The entries whose value is set (URLSearchParams and JSON would keep "undefined"). */
+function definedOnly<T extends object>(object: T): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined && v !== ''));
 }
 
 function errorsOf(answer: ApiResponse): readonly ManifestError[] {

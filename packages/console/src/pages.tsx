@@ -9,7 +9,7 @@
 import { createContext, type ComponentChildren } from 'preact';
 import { useContext } from 'preact/hooks';
 import { renderToString } from 'preact-render-to-string';
-import type { ManifestError, PipelineInForce, PipelineStatus, Principal, TenantOverview } from './api.js';
+import type { DeadLetter, DeadLetterFilter, ManifestError, PipelineInForce, PipelineStatus, Principal, ReplayResult, TenantOverview } from './api.js';
 
 export interface Assets {
   readonly css: string;
@@ -33,7 +33,13 @@ export const paths = {
   newPipeline: (tenant: string) => `/console/tenants/${encodeURIComponent(tenant)}/new`,
   pipelines: (tenant: string) => `/console/tenants/${encodeURIComponent(tenant)}/pipelines`,
   pipeline: (tenant: string, name: string) => `/console/tenants/${encodeURIComponent(tenant)}/pipelines/${encodeURIComponent(name)}`,
+  deadLetters: (tenant: string) => `/console/tenants/${encodeURIComponent(tenant)}/deadletters`,
+  deadLetterStream: (tenant: string) => `/console/tenants/${encodeURIComponent(tenant)}/deadletters/stream`,
+  replay: (tenant: string) => `/console/tenants/${encodeURIComponent(tenant)}/deadletters/replay`,
 };
+
+/** The dead-letter classes, as the processor writes them. */
+export const DEAD_LETTER_CLASSES = ['decode', 'parse', 'schema', 'mapping', 'rejected', 'budget'] as const;
 
 export function renderPage(title: string, ctx: PageContext, body: ComponentChildren): string {
   return `<!doctype html>${renderToString(
@@ -164,9 +170,12 @@ export function PipelinesPage({ overview }: { overview: TenantOverview }) {
       <h1>
         Pipelines of <span class="name">{tenant}</span>
       </h1>
-      <p>
+      <p class="row">
         <a class="button" href={paths.newPipeline(tenant)}>
           New pipeline
+        </a>
+        <a class="button" href={paths.deadLetters(tenant)}>
+          Dead letters
         </a>
       </p>
       {pipelines.length === 0 ? (
@@ -422,5 +431,160 @@ export function ErrorPage({ title, message }: { title: string; message: string }
         <a href={paths.root}>Back to the console</a>
       </p>
     </section>
+  );
+}
+
+/** A dead letter with the original line it holds (the envelope's message, else its raw value). */
+export interface ShownDeadLetter extends DeadLetter {
+  readonly line: string;
+}
+
+/**
+ * One dead letter. The page's script builds the same structure, with textContent only, for
+ * those that arrive live (client/console.ts: keep both in step).
+ */
+export function DeadLetterItem({ letter }: { letter: ShownDeadLetter }) {
+  const cause = letter.cause;
+  return (
+    <li class="dead-letter" data-id={`${letter.partition}/${letter.offset}`}>
+      <p class="meta">
+        <Time iso={letter.timestamp} /> <span class="class">{cause.class}</span>
+        {cause.pipeline && <span class="pipeline">{`${cause.pipeline}${cause.version === undefined ? '' : ` v${cause.version}`}`}</span>}
+        {cause.rule !== undefined && <span class="rule">{`step ${cause.rule}`}</span>}
+        <span class="where">{`partition ${letter.partition}, offset ${letter.offset}`}</span>
+        {letter.replayCount > 0 && <span class="replays">{`replayed ${letter.replayCount}×`}</span>}
+      </p>
+      <p class="reason">{cause.message}</p>
+      <pre class="original">
+        <code>{letter.line}</code>
+      </pre>
+    </li>
+  );
+}
+
+export interface DeadLettersView {
+  readonly tenant: string;
+  readonly filter: DeadLetterFilter;
+  readonly pipelines: readonly string[];
+  readonly letters: readonly ShownDeadLetter[];
+  readonly overview?: TenantOverview | undefined;
+  readonly replay?: { readonly request: DeadLetterFilter & { dryRun: boolean }; readonly result?: ReplayResult | undefined; readonly errors?: readonly ManifestError[] | undefined } | undefined;
+  /** Defaults of the replay form: the last hour. */
+  readonly since: string;
+  readonly until: string;
+  readonly error?: string | undefined;
+}
+
+export function DeadLettersPage(view: DeadLettersView) {
+  const { tenant, filter } = view;
+  const stream = `${paths.deadLetterStream(tenant)}?${new URLSearchParams(Object.entries({ pipeline: filter.pipeline, class: filter.class }).filter((e): e is [string, string] => !!e[1])).toString()}`;
+  const deliveries = (view.overview?.pipelines ?? []).flatMap((p) => p.notifications);
+  return (
+    <section>
+      <p class="crumbs">
+        <a href={paths.tenant(tenant)}>{tenant}</a> / <span>dead letters</span>
+      </p>
+      <h1>Dead letters</h1>
+      {view.error && (
+        <p class="alert" role="alert">
+          {view.error}
+        </p>
+      )}
+      <form method="get" action={paths.deadLetters(tenant)} class="row" aria-label="filter">
+        <label for="pipeline">Pipeline</label>
+        <select id="pipeline" name="pipeline">
+          <option value="">all</option>
+          {view.pipelines.map((p) => (
+            <option key={p} value={p} selected={filter.pipeline === p}>
+              {p}
+            </option>
+          ))}
+        </select>
+        <label for="class">Class</label>
+        <select id="class" name="class">
+          <option value="">all</option>
+          {DEAD_LETTER_CLASSES.map((c) => (
+            <option key={c} value={c} selected={filter.class === c}>
+              {c}
+            </option>
+          ))}
+        </select>
+        <button type="submit">Filter</button>
+      </form>
+      <ReplayPanel view={view} />
+      <h2>
+        Live <span class="live-state muted" id="live-state">(connecting…)</span>
+      </h2>
+      <p class="muted">The newest first: those of the last hour, then each new one as it is written.</p>
+      <ol class="dead-letters" id="dead-letters" data-stream={stream} aria-live="polite">
+        {[...view.letters].reverse().map((letter) => (
+          <DeadLetterItem key={`${letter.partition}/${letter.offset}`} letter={letter} />
+        ))}
+      </ol>
+      {deliveries.length > 0 && (
+        <>
+          <h2>Notifications</h2>
+          <table class="deliveries">
+            <thead>
+              <tr>
+                <th scope="col">Pipeline</th>
+                <th scope="col">Subscription</th>
+                <th scope="col">Last delivery</th>
+                <th scope="col">Outcome</th>
+              </tr>
+            </thead>
+            <tbody>
+              {deliveries.map((d) => (
+                <tr key={`${d.pipeline}#${d.subscription}`}>
+                  <td>{d.pipeline}</td>
+                  <td>{`${d.channel} to ${d.destination}`}</td>
+                  <td>
+                    <Time iso={d.last.at} />
+                  </td>
+                  <td class={d.last.outcome === 'delivered' ? 'state ok' : 'state refused'}>
+                    {`${d.last.outcome}: ${d.last.count} ${d.last.class} dead letter${d.last.count === 1 ? '' : 's'}, ${d.last.attempts} attempt${d.last.attempts === 1 ? '' : 's'}${d.last.status === undefined ? '' : `, HTTP ${d.last.status}`}${d.last.reason ? ` (${d.last.reason})` : ''}`}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+    </section>
+  );
+}
+
+function ReplayPanel({ view }: { view: DeadLettersView }) {
+  const request = view.replay?.request;
+  const result = view.replay?.result;
+  return (
+    <details class="replay" open={view.replay !== undefined}>
+      <summary>Replay into logs.{view.tenant}</summary>
+      <p class="muted">After fixing the pipeline: the dead letters of a time range (and of the filter above) go back to be processed again, under their original ids.</p>
+      {view.replay?.errors && <ErrorList errors={view.replay.errors} />}
+      {result && (
+        <p class={result.done ? 'notice' : 'alert'} role="status">
+          {request?.dryRun ? `Dry run: ${result.matched} match, nothing was replayed.` : `Replayed ${result.replayed} of ${result.matched} matching (${result.skipped} skipped, ${result.scanned} read).`}
+          {result.done ? ' Done.' : ' Not finished: continue to replay the rest.'}
+        </p>
+      )}
+      <form method="post" action={paths.replay(view.tenant)} class="row">
+        <CsrfSlot />
+        <input type="hidden" name="pipeline" value={request?.pipeline ?? view.filter.pipeline ?? ''} />
+        <input type="hidden" name="class" value={request?.class ?? view.filter.class ?? ''} />
+        {result && !result.done && result.resume && <input type="hidden" name="resume" value={result.resume} />}
+        <label for="since">From</label>
+        <input id="since" name="since" value={request?.since ?? view.since} size={26} />
+        <label for="until">to</label>
+        <input id="until" name="until" value={request?.until ?? view.until} size={26} />
+        <label>
+          <input type="checkbox" name="dryRun" value="true" checked={request?.dryRun ?? false} /> dry run
+        </label>
+        <button type="submit" class="primary">
+          {result && !result.done ? 'Continue' : 'Replay'}
+        </button>
+      </form>
+      <p class="muted">Times in UTC, RFC 3339 (2026-12-03T10:00:00Z).</p>
+    </details>
   );
 }

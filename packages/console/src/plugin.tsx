@@ -10,8 +10,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ComponentChildren } from 'preact';
 import { stringify } from 'yaml';
 import { parseTenant } from '@tributary/tenant';
-import { ConsoleApi, type ApiCall, type Principal } from './api.js';
+import { envelopeMessage } from '@tributary/envelope';
+import { ConsoleApi, type ApiCall, type ApiStream, type DeadLetter, type DeadLetterFilter, type Principal } from './api.js';
 import {
+  DEAD_LETTER_CLASSES,
+  DeadLettersPage,
   ErrorPage,
   NewPipelinePage,
   PipelinePage,
@@ -23,6 +26,7 @@ import {
   type Assets,
   type Outcome,
   type PipelineView,
+  type ShownDeadLetter,
 } from './pages.js';
 
 export interface ConsoleOptions {
@@ -30,6 +34,8 @@ export interface ConsoleOptions {
   readonly authenticate: (token: string) => Principal | undefined;
   /** The control plane's API, called in-process with the signed-in token. */
   readonly api: ApiCall;
+  /** The API's event streams (the live dead letters), opened with the signed-in token. */
+  readonly stream: ApiStream;
   /** How long a sign-in lasts; default 8 hours. */
   readonly sessionSeconds?: number;
 }
@@ -76,6 +82,19 @@ async function buildAssets(): Promise<BuiltAssets> {
 }
 
 type Form = Record<string, string | undefined>;
+type DeadLettersPageReplay = NonNullable<Parameters<typeof DeadLettersPage>[0]['replay']>;
+
+/** One event of the API's stream, passed on; a dead letter's data gets its original line. */
+function relay(event: string): string {
+  if (!event.startsWith('event: deadletter\n')) return event;
+  return event.replace(/^data: (.*)$/m, (_m, data: string) => {
+    try {
+      return `data: ${JSON.stringify(shown(JSON.parse(data) as DeadLetter))}`;
+    } catch {
+      return `data: ${data}`;
+    }
+  });
+}
 type TenantRoute = { Params: { tenant: string; name?: string }; Body: Form; Querystring: Record<string, string | undefined> };
 type TenantRequest = FastifyRequest<TenantRoute>;
 
@@ -268,6 +287,84 @@ async function consoleRoutes(app: FastifyInstance, options: ConsoleOptions, asse
     return submit(ctx, ctx.name, request.body ?? {}, reply, false);
   });
 
+  const deadLettersPage = async (ctx: { principal: Principal; api: ConsoleApi; tenant: string }, query: Record<string, string | undefined>, reply: FastifyReply, replay?: DeadLettersPageReplay, status = 200) => {
+    const { overview } = await ctx.api.overview(ctx.tenant);
+    const pipelines = (overview?.pipelines ?? []).map((p) => p.name);
+    const filter = deadLetterFilter(query, pipelines);
+    const since = new Date(Date.now() - 3_600_000).toISOString();
+    const listed = await ctx.api.deadLetters(ctx.tenant, { ...filter, since }, 200);
+    const page = (
+      <DeadLettersPage
+        tenant={ctx.tenant}
+        filter={filter}
+        pipelines={pipelines}
+        letters={listed.deadLetters.map(shown)}
+        overview={overview}
+        replay={replay}
+        since={since.replace(/\.\d+Z$/, 'Z')}
+        until={new Date().toISOString().replace(/\.\d+Z$/, 'Z')}
+        error={listed.errors ? listed.errors.map((e) => e.reason).join('; ') : undefined}
+      />
+    );
+    return send(reply, status, `Dead letters · ${ctx.tenant}`, page, ctx.principal);
+  };
+
+  app.get<TenantRoute>('/tenants/:tenant/deadletters', async (request, reply) => {
+    const ctx = await scoped(request, reply);
+    if (!ctx) return reply;
+    return deadLettersPage(ctx, request.query, reply);
+  });
+
+  app.post<TenantRoute>('/tenants/:tenant/deadletters/replay', { preHandler: app.csrfProtection }, async (request, reply) => {
+    const ctx = await scoped(request, reply);
+    if (!ctx) return reply;
+    const form = request.body ?? {};
+    const { overview } = await ctx.api.overview(ctx.tenant);
+    const filter = deadLetterFilter(form, (overview?.pipelines ?? []).map((p) => p.name));
+    const replayRequest = { ...filter, since: form['since']?.trim() || undefined, until: form['until']?.trim() || undefined, dryRun: form['dryRun'] === 'true' };
+    const answer = await ctx.api.replay(ctx.tenant, { ...replayRequest, resume: form['resume'] || undefined });
+    const status = answer.status === 200 ? 200 : answer.status === 404 ? 404 : 400;
+    const errors = answer.status === 404 ? [{ path: '', reason: `tenant ${ctx.tenant} has no dead letters yet` }] : answer.errors;
+    return deadLettersPage(ctx, { pipeline: filter.pipeline, class: filter.class }, reply, { request: replayRequest, result: answer.result, errors }, status);
+  });
+
+  // The live view's events: the API's stream, each dead letter with its original line added.
+  app.get<TenantRoute>('/tenants/:tenant/deadletters/stream', async (request, reply) => {
+    const ctx = await scoped(request, reply);
+    if (!ctx) return reply;
+    const filter = deadLetterFilter(request.query, []);
+    const query = new URLSearchParams(Object.entries(filter).filter((e): e is [string, string] => typeof e[1] === 'string')).toString();
+    const controller = new AbortController();
+    const token = request.cookies[SESSION_COOKIE] ?? '';
+    const upstream = await options.stream({ url: `/v1/tenants/${encodeURIComponent(ctx.tenant)}/deadletters/stream?${query}`, token }, controller.signal);
+    if (upstream.status !== 200 || !upstream.body) {
+      controller.abort();
+      return reply.code(upstream.status === 200 ? 502 : upstream.status).type('text/plain').send('the dead-letter stream is not available');
+    }
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no', 'x-content-type-options': 'nosniff' });
+    request.raw.on('close', () => controller.abort());
+    const decoder = new TextDecoder();
+    let buffered = '';
+    try {
+      for await (const chunk of upstream.body) {
+        buffered += decoder.decode(chunk, { stream: true });
+        let end: number;
+        while ((end = buffered.indexOf('\n\n')) >= 0) {
+          res.write(`${relay(buffered.slice(0, end))}\n\n`);
+          buffered = buffered.slice(end + 2);
+        }
+      }
+    } catch {
+      // The browser went away (abort), or the API's stream ended.
+    } finally {
+      controller.abort();
+      res.end();
+    }
+    return reply;
+  });
+
   app.get<TenantRoute>('/tenants/:tenant/new', async (request, reply) => {
     const ctx = await scoped(request, reply);
     if (!ctx) return reply;
@@ -285,6 +382,21 @@ async function consoleRoutes(app: FastifyInstance, options: ConsoleOptions, asse
     }
     return submit(ctx, name.value, form, reply, true);
   });
+}
+
+/** The line a dead letter holds: the envelope's message, else the record's value as it is. */
+function shown(letter: DeadLetter): ShownDeadLetter {
+  return { ...letter, line: (letter.value === null ? undefined : envelopeMessage(letter.value)) ?? letter.value ?? '(no value)' };
+}
+
+/** A filter of the query or form, with only the words the API knows (anything else is dropped, not passed on). */
+function deadLetterFilter(input: Record<string, string | undefined>, pipelines: readonly string[]): DeadLetterFilter {
+  const cls = input['class'];
+  const pipeline = input['pipeline'];
+  return {
+    class: cls && (DEAD_LETTER_CLASSES as readonly string[]).includes(cls) ? cls : undefined,
+    pipeline: pipeline && (pipelines.includes(pipeline) || parseTenant(pipeline, 'name').ok) ? pipeline : undefined,
+  };
 }
 
 /** What a new pipeline's editor starts with: the smallest manifest that does something. */

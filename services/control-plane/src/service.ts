@@ -105,6 +105,12 @@ export class ControlPlane {
           }
           return { status: response.statusCode, body };
         },
+        // Streams can't go through inject: the console opens them on this server's own address.
+        stream: async (request, signal) => {
+          const response = await fetch(`${this.address}${request.url}`, { headers: { authorization: `Bearer ${request.token}`, accept: 'text/event-stream' }, signal });
+          // A web ReadableStream, async-iterable in Node (its types here say otherwise).
+          return { status: response.status, body: response.body as unknown as AsyncIterable<Uint8Array> | null };
+        },
       });
     }
 

@@ -339,3 +339,46 @@ test('a broken line shows in the live dead-letter view as text (scripts in it ru
     await context.close();
   }
 });
+
+test('a dry run from the page: pasted lines give their documents, drops and dead letters, and nothing is applied', async () => {
+  const { context, page } = await signedIn(tokens.a);
+  try {
+    await page.goto(`${controlPlane.address}/console/tenants/${tenantA}/new`);
+    await page.getByLabel('Name').fill('tryout');
+    const text = [
+      'apiVersion: tributary.dev/v1alpha1',
+      'kind: LoggingPipeline',
+      'metadata:',
+      '  name: tryout',
+      `  namespace: ${tenantA}`,
+      'spec:',
+      '  parse:',
+      '    - json: { field: message }',
+      '  filter:',
+      '    - drop: { field: level, in: [debug] }',
+      '  output:',
+      '    elasticsearch: { index: tryout }',
+      '  deadLetter:',
+      '    parseFailures: deadLetter',
+      '',
+    ].join('\n');
+    await page.getByLabel('Manifest (YAML)').fill(text);
+    await page.getByLabel('Sample log lines for a dry run (one per line)').fill(['{"level":"info","msg":"<b>paid</b>"}', '{"level":"debug","msg":"cache miss"}', '{"level":"info","msg":"cut sh'].join('\n'));
+    await page.getByRole('button', { name: 'Dry run' }).click();
+    await page.waitForLoadState();
+    await page.screenshot({ path: join(shots, 'dry-run.png'), fullPage: true });
+    assert.match(await page.getByRole('status').innerText(), /Dry run: 1 documents, 1 dropped, 1 dead letters\. Nothing was applied\./);
+    const rows = page.locator('table.dry-run tbody tr');
+    assert.equal(await rows.count(), 3);
+    assert.match(await rows.nth(0).innerText(), new RegExp(`document in logs\\.${tenantA}\\.tryout`));
+    assert.match(await rows.nth(0).locator('.document').innerText(), /"msg": "<b>paid<\/b>"/, 'the document, as text');
+    assert.equal(await page.locator('table.dry-run b').count(), 0);
+    assert.match(await rows.nth(1).innerText(), /dropped by spec\.filter\[0\]/);
+    assert.match(await rows.nth(2).innerText(), /dead letter \(parse\) at spec\.parse\[0\]/);
+    assert.match(await page.getByLabel('Sample log lines for a dry run (one per line)').inputValue(), /cache miss/, 'the samples are kept');
+    const none = await fetch(`${controlPlane.address}/v1/tenants/${tenantA}/pipelines/tryout`, { headers: { authorization: `Bearer ${tokens.a}` } });
+    assert.equal(none.status, 404, 'nothing applied');
+  } finally {
+    await context.close();
+  }
+});

@@ -51,6 +51,12 @@ export interface DeadLetterFilter {
   readonly pipeline?: string | undefined;
 }
 
+/** One sample line's outcome in a dry run (as `tributary dry-run` prints it). */
+export type DryRunResult =
+  | { readonly line: number; readonly outcome: 'document'; readonly index: string; readonly document: unknown }
+  | { readonly line: number; readonly outcome: 'drop'; readonly step: string }
+  | { readonly line: number; readonly outcome: 'deadLetter'; readonly class: string; readonly step: string; readonly message: string };
+
 export interface ReplayResult {
   readonly matched: number;
   readonly replayed: number;
@@ -153,6 +159,13 @@ export class ConsoleApi {
   async replay(tenant: string, request: DeadLetterFilter & { dryRun?: boolean; resume?: string | undefined }): Promise<{ status: number; result?: ReplayResult; errors?: readonly ManifestError[] }> {
     const answer = await this.call({ method: 'POST', url: `/v1/tenants/${path(tenant)}/deadletters/replay`, token: this.token, body: JSON.stringify(definedOnly(request)), headers: { 'content-type': 'application/json' } });
     return answer.status === 200 ? { status: 200, result: answer.body as ReplayResult } : { status: answer.status, errors: errorsOf(answer) };
+  }
+
+  /** Validates `text` as an apply would, then runs it over the sample lines; nothing is applied. */
+  async dryRun(tenant: string, text: string, lines: readonly string[]): Promise<{ valid: true; results: readonly DryRunResult[] } | { valid: false; errors: readonly ManifestError[]; status: number }> {
+    const answer = await this.call({ method: 'POST', url: `/v1/tenants/${path(tenant)}/dry-run`, token: this.token, body: JSON.stringify({ manifest: text, lines }), headers: { 'content-type': 'application/json' } });
+    if (answer.status === 200) return { valid: true, results: (answer.body as { results: DryRunResult[] }).results };
+    return { valid: false, status: answer.status, errors: errorsOf(answer) };
   }
 
   async validate(tenant: string, text: string): Promise<{ valid: true } | { valid: false; errors: readonly ManifestError[]; status: number }> {

@@ -9,7 +9,7 @@
 import { createContext, type ComponentChildren } from 'preact';
 import { useContext } from 'preact/hooks';
 import { renderToString } from 'preact-render-to-string';
-import type { DeadLetter, DeadLetterFilter, ManifestError, PipelineInForce, PipelineStatus, Principal, ReplayResult, TenantOverview } from './api.js';
+import type { DeadLetter, DeadLetterFilter, DryRunResult, ManifestError, PipelineInForce, PipelineStatus, Principal, ReplayResult, TenantOverview } from './api.js';
 
 export interface Assets {
   readonly css: string;
@@ -274,6 +274,7 @@ function ErrorList({ errors }: { errors: readonly ManifestError[] }) {
 export type Outcome =
   | { readonly kind: 'applied'; readonly version: number; readonly unchanged: boolean }
   | { readonly kind: 'valid' }
+  | { readonly kind: 'dryRun'; readonly results: readonly DryRunResult[]; readonly samples: readonly string[] }
   | { readonly kind: 'invalid'; readonly errors: readonly ManifestError[] }
   | { readonly kind: 'rejected'; readonly errors: readonly ManifestError[] }
   | { readonly kind: 'conflict'; readonly current: number; readonly based: number }
@@ -288,6 +289,8 @@ export interface PipelineView {
   readonly draft: string;
   /** The version the editor's text started from, sent back as If-Match. */
   readonly basedOn: number;
+  /** Sample log lines for a dry run, one per line. */
+  readonly samples?: string | undefined;
   readonly outcome?: Outcome | undefined;
   /** YAML of the manifest in force. */
   readonly inForceYaml?: string | undefined;
@@ -330,24 +333,32 @@ export function PipelinePage(view: PipelineView) {
       <form method="post" action={paths.pipeline(tenant, name)} class="stack editor">
         <CsrfSlot />
         <input type="hidden" name="basedOn" value={String(view.basedOn)} />
-        <ManifestEditor draft={view.draft} />
+        <ManifestEditor draft={view.draft} samples={view.samples ?? ''} />
       </form>
+      {outcome?.kind === 'dryRun' && <DryRunResults results={outcome.results} samples={outcome.samples} />}
       {view.inForceYaml && <ManifestSource id="in-force" label={`In force: v${inForce?.version ?? ''}`} text={view.inForceYaml} />}
     </section>
   );
 }
 
 /** The manifest's text area and the two things to do with it: validate, or apply. */
-function ManifestEditor({ draft }: { draft: string }) {
+function ManifestEditor({ draft, samples }: { draft: string; samples: string }) {
   return (
     <>
       <label for="manifest">Manifest (YAML)</label>
       <textarea id="manifest" name="manifest" rows={24} spellcheck={false} required>
         {draft}
       </textarea>
+      <label for="samples">Sample log lines for a dry run (one per line)</label>
+      <textarea id="samples" name="samples" rows={5} spellcheck={false}>
+        {samples}
+      </textarea>
       <div class="row">
         <button type="submit" name="intent" value="validate">
           Validate
+        </button>
+        <button type="submit" name="intent" value="dry-run">
+          Dry run
         </button>
         <button type="submit" name="intent" value="apply" class="primary">
           Apply
@@ -364,6 +375,12 @@ function Banner({ outcome, inForce }: { outcome?: Outcome | undefined; inForce?:
       return (
         <p class="notice" role="status">
           {outcome.unchanged ? `Nothing changed: v${outcome.version} is in force as it was.` : `Applied: v${outcome.version} is in force, and the processors are reloading it.`}
+        </p>
+      );
+    case 'dryRun':
+      return (
+        <p class="notice" role="status">
+          {`Dry run: ${outcome.results.filter((r) => r.outcome === 'document').length} documents, ${outcome.results.filter((r) => r.outcome === 'drop').length} dropped, ${outcome.results.filter((r) => r.outcome === 'deadLetter').length} dead letters. Nothing was applied.`}
         </p>
       );
     case 'valid':
@@ -401,7 +418,7 @@ function Banner({ outcome, inForce }: { outcome?: Outcome | undefined; inForce?:
 }
 
 /** `errors`: problems with the form itself (the name); `outcome`: what validating or applying the text gave. */
-export function NewPipelinePage({ tenant, name, draft, errors, outcome }: { tenant: string; name: string; draft: string; errors?: readonly ManifestError[] | undefined; outcome?: Outcome | undefined }) {
+export function NewPipelinePage({ tenant, name, draft, errors, outcome, samples }: { tenant: string; name: string; draft: string; errors?: readonly ManifestError[] | undefined; outcome?: Outcome | undefined; samples?: string | undefined }) {
   const textErrors = outcome && (outcome.kind === 'invalid' || outcome.kind === 'rejected') ? outcome.errors : undefined;
   return (
     <section>
@@ -416,8 +433,9 @@ export function NewPipelinePage({ tenant, name, draft, errors, outcome }: { tena
         <CsrfSlot />
         <label for="name">Name</label>
         <input id="name" name="name" value={name} required pattern="[a-z0-9]([a-z0-9-]*[a-z0-9])?" />
-        <ManifestEditor draft={draft} />
+        <ManifestEditor draft={draft} samples={samples ?? ''} />
       </form>
+      {outcome?.kind === 'dryRun' && <DryRunResults results={outcome.results} samples={outcome.samples} />}
     </section>
   );
 }
@@ -586,5 +604,43 @@ function ReplayPanel({ view }: { view: DeadLettersView }) {
       </form>
       <p class="muted">Times in UTC, RFC 3339 (2026-12-03T10:00:00Z).</p>
     </details>
+  );
+}
+
+/** A dry run's outcome, line by line: the document and its index, the drop, or the dead letter. */
+function DryRunResults({ results, samples }: { results: readonly DryRunResult[]; samples: readonly string[] }) {
+  return (
+    <table class="dry-run">
+      <caption>Dry run, line by line</caption>
+      <thead>
+        <tr>
+          <th scope="col">#</th>
+          <th scope="col">Line</th>
+          <th scope="col">Outcome</th>
+        </tr>
+      </thead>
+      <tbody>
+        {results.map((r) => (
+          <tr key={r.line} class={`outcome-${r.outcome}`}>
+            <td class="number">{r.line}</td>
+            <td>
+              <code class="sample">{samples[r.line - 1] ?? ''}</code>
+            </td>
+            <td>
+              {r.outcome === 'document' && (
+                <>
+                  <p class="what">{`document in ${r.index}`}</p>
+                  <pre class="document">
+                    <code>{JSON.stringify(r.document, null, 2)}</code>
+                  </pre>
+                </>
+              )}
+              {r.outcome === 'drop' && <p class="what">{`dropped by ${r.step}`}</p>}
+              {r.outcome === 'deadLetter' && <p class="what">{`dead letter (${r.class}) at ${r.step}: ${r.message}`}</p>}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }

@@ -218,7 +218,7 @@ async function consoleRoutes(app: FastifyInstance, options: ConsoleOptions, asse
   });
 
   /** The pipeline page's data: what is in force, the last attempt, and what to put in the editor. */
-  const pipelineView = async (api: ConsoleApi, tenant: string, name: string, submitted?: { draft: string; basedOn: number; outcome: Outcome }) => {
+  const pipelineView = async (api: ConsoleApi, tenant: string, name: string, submitted?: { draft: string; basedOn: number; outcome: Outcome; samples?: string }) => {
     const got = await api.pipeline(tenant, name);
     if (got.status !== 200) return { status: got.status };
     const inForceYaml = got.inForce ? stringify(got.inForce.manifest, { lineWidth: 0 }) : undefined;
@@ -232,6 +232,7 @@ async function consoleRoutes(app: FastifyInstance, options: ConsoleOptions, asse
       draft: submitted?.draft ?? refused ?? inForceYaml ?? '',
       basedOn: submitted?.basedOn ?? got.inForce?.version ?? 0,
       outcome: submitted?.outcome,
+      samples: submitted?.samples,
     };
     return { status: 200, view };
   };
@@ -268,16 +269,23 @@ async function consoleRoutes(app: FastifyInstance, options: ConsoleOptions, asse
       const nextBase = answer.kind === 'conflict' ? answer.current : basedOn;
       return showSubmitted(ctx, name, { draft, basedOn: nextBase, outcome }, reply, status, isNew);
     }
+    const samples = form['samples'] ?? '';
+    if (form['intent'] === 'dry-run') {
+      const lines = samples === '' ? [] : samples.replace(/\r\n/g, '\n').replace(/\n$/, '').split('\n');
+      const ran = await ctx.api.dryRun(ctx.tenant, draft, lines);
+      const outcome: Outcome = ran.valid ? { kind: 'dryRun', results: ran.results, samples: lines } : { kind: 'invalid', errors: ran.errors };
+      return showSubmitted(ctx, name, { draft, basedOn, outcome, samples }, reply, ran.valid ? 200 : ran.status === 400 ? 400 : 422, isNew);
+    }
     const checked = await ctx.api.validate(ctx.tenant, draft);
     const outcome: Outcome = checked.valid ? { kind: 'valid' } : { kind: 'invalid', errors: checked.errors };
-    return showSubmitted(ctx, name, { draft, basedOn, outcome }, reply, checked.valid ? 200 : 422, isNew);
+    return showSubmitted(ctx, name, { draft, basedOn, outcome, samples }, reply, checked.valid ? 200 : 422, isNew);
   };
 
-  const showSubmitted = async (ctx: { principal: Principal; api: ConsoleApi; tenant: string }, name: string, submitted: { draft: string; basedOn: number; outcome: Outcome }, reply: FastifyReply, status: number, isNew: boolean) => {
+  const showSubmitted = async (ctx: { principal: Principal; api: ConsoleApi; tenant: string }, name: string, submitted: { draft: string; basedOn: number; outcome: Outcome; samples?: string }, reply: FastifyReply, status: number, isNew: boolean) => {
     const { view } = await pipelineView(ctx.api, ctx.tenant, name, submitted);
     if (view) return send(reply, status, `${name} · ${ctx.tenant}`, <PipelinePage {...view} />, ctx.principal);
     // A pipeline that doesn't exist yet, and whose first apply did not go through (or was only validated).
-    const page = isNew ? <NewPipelinePage tenant={ctx.tenant} name={name} draft={submitted.draft} outcome={submitted.outcome} /> : <PipelinePage tenant={ctx.tenant} name={name} draft={submitted.draft} basedOn={0} outcome={submitted.outcome} />;
+    const page = isNew ? <NewPipelinePage tenant={ctx.tenant} name={name} draft={submitted.draft} outcome={submitted.outcome} samples={submitted.samples} /> : <PipelinePage tenant={ctx.tenant} name={name} draft={submitted.draft} basedOn={0} outcome={submitted.outcome} samples={submitted.samples} />;
     return send(reply, status, `${name} · ${ctx.tenant}`, page, ctx.principal);
   };
 

@@ -9,6 +9,8 @@ export { checkManifests } from './check.js';
 export type { CheckedPipeline, CheckResult } from './check.js';
 export { compilePipeline, choosePipeline, serializeDocument, textRedactor, MAX_DOCUMENT_BYTES } from './compile/pipeline.js';
 export type { PipelineProgram, PipelineInput, PipelineOutcome, CompileOptions } from './compile/pipeline.js';
+export { dryRunLine } from './dry-run.js';
+export type { DryRunLine } from './dry-run.js';
 export { runPipelineTests } from './compile/tests.js';
 export type { TestResult, TestMismatch } from './compile/tests.js';
 export type { StreamIdentity } from './compile/select.js';

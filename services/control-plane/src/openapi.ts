@@ -80,6 +80,12 @@ export const OPENAPI = {
     '/v1/tenants/{tenant}/validate': {
       post: { summary: 'Validate a manifest (schema, compile, tests, scope) without applying it', responses: { '200': { description: '{ valid: true }' }, '422': { description: 'rejected' } } },
     },
+    '/v1/tenants/{tenant}/dry-run': {
+      post: {
+        summary: 'Validate a manifest as an apply would, then run it over sample lines (nothing is applied)',
+        responses: { '200': { description: '{ valid: true, results: [{ line, outcome: document|drop|deadLetter, index?, document?, step?, class?, message? }] }' }, '400': { description: 'the body is not { manifest, lines } (at most 1000)' }, '422': { description: 'the manifest is refused: { errors }' } },
+      },
+    },
     '/v1/tenants/{tenant}/status': {
       get: {
         summary: "The tenant at a glance: per pipeline the version in force, the last apply, dead letters in the last hour by class, and each subscription's last delivery",

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseTenant, type FieldError } from '@tributary/tenant';
 import { applyManifest, deletePipeline, validateManifest, type ApplyDeps, type ApplyResult } from '@tributary/apply';
+import { dryRunLine } from '@tributary/pipeline';
 import { mayAccess, type TokenAuthenticator } from './auth.js';
 import { errorClass, type ControlPlaneMetrics } from './metrics.js';
 import { OPENAPI } from './openapi.js';
@@ -76,6 +77,17 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     return errors.length > 0 ? reply.code(422).send({ valid: false, errors }) : { valid: true };
   });
 
+  // Try before apply: the manifest validated as for an apply, then run over sample lines.
+  app.post<{ Params: TenantParams; Body: unknown }>('/v1/tenants/:tenant/dry-run', async (request, reply) => {
+    const tenant = await guard(request, reply);
+    if (!tenant) return reply;
+    const body = parseDryRun(bodyText(request.body));
+    if ('errors' in body) return reply.code(400).send({ errors: body.errors });
+    const { pipeline, errors } = validateManifest(deps.apply, { tenant, text: body.manifest });
+    if (!pipeline) return reply.code(422).send({ valid: false, errors });
+    return { valid: true, results: body.lines.map((line, i) => dryRunLine(pipeline.program, { message: line }, i + 1)) };
+  });
+
   app.put<{ Params: TenantParams & { name: string }; Body: unknown }>('/v1/tenants/:tenant/pipelines/:name', async (request, reply) => {
     const tenant = await guard(request, reply);
     if (!tenant) return reply;
@@ -147,6 +159,25 @@ export function tenantGuard(deps: Pick<RouteDeps, 'auth' | 'metrics' | 'ready'>)
     }
     return tenant.value;
   };
+}
+
+/** The most sample lines one dry run takes. */
+export const DRY_RUN_MAX_LINES = 1000;
+
+/** `{ manifest: "<YAML or JSON>", lines: ["…"] }`, or what is wrong with it, field by field. */
+function parseDryRun(text: string): { manifest: string; lines: string[] } | { errors: Array<{ path: string; reason: string }> } {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return { errors: [{ path: '(body)', reason: 'must be JSON: { "manifest": "<the manifest>", "lines": ["<a log line>", …] }' }] };
+  }
+  const errors: Array<{ path: string; reason: string }> = [];
+  const { manifest, lines } = (typeof body === 'object' && body !== null ? body : {}) as { manifest?: unknown; lines?: unknown };
+  if (typeof manifest !== 'string') errors.push({ path: 'manifest', reason: 'must be the manifest as text' });
+  if (!Array.isArray(lines) || lines.some((l) => typeof l !== 'string')) errors.push({ path: 'lines', reason: 'must be a list of log lines (strings)' });
+  else if (lines.length > DRY_RUN_MAX_LINES) errors.push({ path: 'lines', reason: `at most ${DRY_RUN_MAX_LINES} lines, got ${lines.length}` });
+  return errors.length > 0 ? { errors } : { manifest: manifest as string, lines: lines as string[] };
 }
 
 export function bodyText(body: unknown): string {

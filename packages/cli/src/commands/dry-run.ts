@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import type { PipelineInput } from '@tributary/pipeline';
+import { dryRunLine, type PipelineInput } from '@tributary/pipeline';
 import type { CliContext } from '../context.js';
 import { checkFiles, EXIT, pipelineName } from './manifest-files.js';
 
@@ -38,14 +38,7 @@ export function dryRunCommand(ctx: CliContext): Command {
           ctx.out.write(`${JSON.stringify({ line: i + 1, outcome: 'invalid-input', reason: input.error })}\n`);
           return;
         }
-        const outcome = chosen.program.run(input);
-        const shown =
-          outcome.kind === 'document'
-            ? { line: i + 1, outcome: 'document', index: outcome.index, document: outcome.document }
-            : outcome.kind === 'drop'
-              ? { line: i + 1, outcome: 'drop', step: outcome.step }
-              : { line: i + 1, outcome: 'deadLetter', class: outcome.class, step: outcome.step, message: outcome.message };
-        ctx.out.write(`${JSON.stringify(shown)}\n`);
+        ctx.out.write(`${JSON.stringify(dryRunLine(chosen.program, input, i + 1))}\n`);
       });
       process.exitCode = EXIT.ok;
     });

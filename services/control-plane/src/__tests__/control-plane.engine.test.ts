@@ -262,3 +262,29 @@ test('dead-letter webhooks pointing inside (loopback, link-local, private, cloud
     await new Promise((resolve) => receiver.close(resolve));
   }
 });
+
+test('dry-run validates as an apply would and runs sample lines, applying nothing; a bad body names its field; only the admin lists tenants', async () => {
+  const dryRun = (body: unknown, token = tokens[tenant]) =>
+    service.http.inject({ method: 'POST', url: `/v1/tenants/${tenant}/dry-run`, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, payload: JSON.stringify(body) });
+  const text = manifest((t) => t.replace('name: checkout-api', 'name: dry-only'));
+  const ran = await dryRun({ manifest: text, lines: ['{"level":"info","msg":"paid","time":"2026-11-25T10:00:00Z"}', '{"level":"debug","msg":"x"}', '{"level":"info","msg":"cut'] });
+  assert.equal(ran.statusCode, 200, ran.body);
+  assert.deepEqual(
+    ran.json().results.map((r: { outcome: string }) => r.outcome),
+    ['document', 'drop', 'deadLetter'],
+  );
+  assert.equal(ran.json().results[0].document.message, 'paid');
+  assert.equal((await get(`/v1/tenants/${tenant}/pipelines/dry-only`)).statusCode, 404, 'nothing applied');
+  const badBody = await dryRun({ manifest: text, lines: 'one line' });
+  assert.equal(badBody.statusCode, 400);
+  assert.equal(badBody.json().errors[0].path, 'lines');
+  const refused = await dryRun({ manifest: text.replace(`namespace: ${tenant}`, `namespace: ${other}`), lines: [] });
+  assert.equal(refused.statusCode, 422);
+  assert.equal(refused.json().errors[0].path, 'metadata.namespace');
+  assert.equal((await dryRun({ manifest: text, lines: [] }, tokens[other])).statusCode, 403, 'another tenant may not');
+
+  assert.equal((await get('/v1/tenants', tokens[tenant])).statusCode, 403, 'a tenant token does not list tenants');
+  const listed = await get('/v1/tenants', admin);
+  assert.equal(listed.statusCode, 200);
+  assert.ok(listed.json().tenants.includes(tenant));
+});

@@ -239,6 +239,9 @@ test('the admin token sees every tenant and picks one', async () => {
     const list = await page.locator('main').innerText();
     assert.match(list, new RegExp(tenantA));
     assert.match(list, new RegExp(tenantB));
+    const row = await page.locator('table.tenants tr', { hasText: tenantA }).innerText();
+    assert.match(row, /checkout v\d+/, 'the versions in force');
+    assert.match(await page.locator('table.tenants thead').innerText(), /Records in \(1 h\)\s+Lag\s+Dead letters \(1 h\)\s+Dead-letter rate/);
     await page.screenshot({ path: join(shots, 'tenants.png'), fullPage: true });
     await page.getByRole('link', { name: tenantB }).click();
     await page.waitForURL(new RegExp(`/console/tenants/${tenantB}$`));
@@ -335,6 +338,8 @@ test('a broken line shows in the live dead-letter view as text (scripts in it ru
     }
     await es.close();
     assert.equal(found.length, 1, 'the replayed line is a document, under its original id');
+    await page.goto(`${controlPlane.address}/console/tenants/${tenantC}`);
+    assert.match(await page.locator('.glance').innerText(), /^2 records in the last hour · \d+ waiting to be processed · 1 dead letters in the last hour$/, 'the line and its replay; the dead letter');
   } finally {
     await context.close();
   }
@@ -378,6 +383,36 @@ test('a dry run from the page: pasted lines give their documents, drops and dead
     assert.match(await page.getByLabel('Sample log lines for a dry run (one per line)').inputValue(), /cache miss/, 'the samples are kept');
     const none = await fetch(`${controlPlane.address}/v1/tenants/${tenantA}/pipelines/tryout`, { headers: { authorization: `Bearer ${tokens.a}` } });
     assert.equal(none.status, 404, 'nothing applied');
+  } finally {
+    await context.close();
+  }
+});
+
+test('usable with the keyboard alone, and on a narrow window', async () => {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  const page = await context.newPage();
+  try {
+    await page.goto(`${controlPlane.address}/console`);
+    // The token field has the focus; Enter submits.
+    await page.keyboard.type(tokens.a);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(new RegExp(`/console/tenants/${tenantA}$`));
+    // Tab reaches the first pipeline's link; Enter opens it.
+    let focused = '';
+    for (let i = 0; i < 15 && !focused.includes('/pipelines/'); i++) {
+      await page.keyboard.press('Tab');
+      focused = await page.evaluate(() => (document.activeElement as HTMLAnchorElement | null)?.href ?? '');
+    }
+    assert.match(focused, /\/pipelines\//, 'a pipeline link is reachable by Tab');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/pipelines\//);
+    for (const path of [`/console/tenants/${tenantA}`, `/console/tenants/${tenantA}/pipelines/checkout`, `/console/tenants/${tenantA}/deadletters`]) {
+      await page.goto(`${controlPlane.address}${path}`);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `${path}: no sideways scrolling at 390 px (${overflow} px too wide)`);
+    }
+    await page.goto(`${controlPlane.address}/console/tenants/${tenantA}/pipelines/checkout`);
+    await page.screenshot({ path: join(shots, 'narrow.png'), fullPage: true });
   } finally {
     await context.close();
   }

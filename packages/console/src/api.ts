@@ -97,6 +97,14 @@ export interface TenantOverview {
   readonly pipelines: readonly PipelineSummary[];
 }
 
+/** From Kafka's offsets: records in over the last hour, and what the processors still have to do. */
+export interface TenantTraffic {
+  readonly recordsLastHour: number;
+  readonly lag: number;
+  readonly partitions: number;
+  readonly processors: number;
+}
+
 export interface PipelineInForce {
   readonly manifest: unknown;
   readonly version: number;
@@ -131,6 +139,11 @@ export class ConsoleApi {
   async overview(tenant: string): Promise<{ status: number; overview?: TenantOverview }> {
     const answer = await this.call({ method: 'GET', url: `/v1/tenants/${path(tenant)}/status`, token: this.token });
     return answer.status === 200 ? { status: 200, overview: answer.body as TenantOverview } : { status: answer.status };
+  }
+
+  async traffic(tenant: string): Promise<TenantTraffic | undefined> {
+    const answer = await this.call({ method: 'GET', url: `/v1/tenants/${path(tenant)}/traffic`, token: this.token });
+    return answer.status === 200 ? (answer.body as TenantTraffic) : undefined;
   }
 
   async pipeline(tenant: string, name: string): Promise<{ status: number; inForce?: PipelineInForce; lastStatus?: PipelineStatus }> {

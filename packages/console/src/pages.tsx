@@ -9,7 +9,7 @@
 import { createContext, type ComponentChildren } from 'preact';
 import { useContext } from 'preact/hooks';
 import { renderToString } from 'preact-render-to-string';
-import type { DeadLetter, DeadLetterFilter, DryRunResult, ManifestError, PipelineInForce, PipelineStatus, Principal, ReplayResult, TenantOverview } from './api.js';
+import type { DeadLetter, DeadLetterFilter, DryRunResult, ManifestError, PipelineInForce, PipelineStatus, Principal, ReplayResult, TenantOverview, TenantTraffic } from './api.js';
 
 export interface Assets {
   readonly css: string;
@@ -131,7 +131,14 @@ function CsrfSlot() {
   return <Csrf token={useContext(CsrfToken)} />;
 }
 
-export function TenantsPage({ tenants }: { tenants: readonly string[] }) {
+/** One tenant at a glance, for the admin. */
+export interface TenantGlance {
+  readonly tenant: string;
+  readonly traffic?: TenantTraffic | undefined;
+  readonly overview?: TenantOverview | undefined;
+}
+
+export function TenantsPage({ tenants }: { tenants: readonly TenantGlance[] }) {
   return (
     <section>
       <h1>Tenants</h1>
@@ -143,13 +150,37 @@ export function TenantsPage({ tenants }: { tenants: readonly string[] }) {
       {tenants.length === 0 ? (
         <p class="muted">No tenant has applied a pipeline yet.</p>
       ) : (
-        <ul class="tenants">
-          {tenants.map((t) => (
-            <li key={t}>
-              <a href={paths.tenant(t)}>{t}</a>
-            </li>
-          ))}
-        </ul>
+        <table class="tenants">
+          <caption>Records and dead letters of the last hour; lag: records the processors have not committed yet.</caption>
+          <thead>
+            <tr>
+              <th scope="col">Tenant</th>
+              <th scope="col">Records in (1 h)</th>
+              <th scope="col">Lag</th>
+              <th scope="col">Dead letters (1 h)</th>
+              <th scope="col">Dead-letter rate</th>
+              <th scope="col">Pipelines in force</th>
+            </tr>
+          </thead>
+          <tbody>
+            {tenants.map(({ tenant, traffic, overview }) => {
+              const dead = overview?.deadLettersLastHour.total;
+              const rate = traffic && dead !== undefined && traffic.recordsLastHour > 0 ? `${((100 * dead) / traffic.recordsLastHour).toFixed(2)} %` : '—';
+              return (
+                <tr key={tenant}>
+                  <th scope="row">
+                    <a href={paths.tenant(tenant)}>{tenant}</a>
+                  </th>
+                  <td class="number">{traffic ? traffic.recordsLastHour : '—'}</td>
+                  <td class="number">{traffic ? traffic.lag : '—'}</td>
+                  <td class="number">{dead ?? '—'}</td>
+                  <td class="number">{rate}</td>
+                  <td>{(overview?.pipelines ?? []).filter((p) => p.version !== null).map((p) => `${p.name} v${p.version}`).join(', ') || '—'}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
       )}
     </section>
   );
@@ -163,13 +194,18 @@ function State({ version, lastAttempt }: { version: number | null; lastAttempt: 
   return version === null ? <span class="state muted">Not in force</span> : <span class="state ok">In force</span>;
 }
 
-export function PipelinesPage({ overview }: { overview: TenantOverview }) {
+export function PipelinesPage({ overview, traffic }: { overview: TenantOverview; traffic?: TenantTraffic | undefined }) {
   const { tenant, pipelines } = overview;
   return (
     <section>
       <h1>
         Pipelines of <span class="name">{tenant}</span>
       </h1>
+      {traffic && (
+        <p class="glance">
+          {`${traffic.recordsLastHour} records in the last hour · ${traffic.lag} waiting to be processed · ${overview.deadLettersLastHour.total} dead letters in the last hour`}
+        </p>
+      )}
       <p class="row">
         <a class="button" href={paths.newPipeline(tenant)}>
           New pipeline
@@ -317,6 +353,9 @@ export function PipelinePage(view: PipelineView) {
         ) : (
           'No version in force.'
         )}
+      </p>
+      <p>
+        <a href={`${paths.deadLetters(tenant)}?pipeline=${encodeURIComponent(name)}`}>Its dead letters</a>
       </p>
       <Banner outcome={outcome} inForce={inForce} />
       {refusedBefore && last && (

@@ -185,7 +185,15 @@ async function consoleRoutes(app: FastifyInstance, options: ConsoleOptions, asse
       return tenant.ok ? reply.redirect(paths.tenant(tenant.value), 303) : problem(reply, 400, tenant.errors.map((e) => e.reason).join('; '), signedIn.principal);
     }
     if (signedIn.principal.kind !== 'admin') return reply.redirect(paths.tenant(signedIn.principal.tenant), 303);
-    return send(reply, 200, 'Tenants', <TenantsPage tenants={await signedIn.api.tenants()} />, signedIn.principal);
+    // The first 50 at a glance (each costs a few Kafka requests); the picker reaches the rest.
+    const names = await signedIn.api.tenants();
+    const glances = await Promise.all(
+      names.slice(0, 50).map(async (tenant) => {
+        const [traffic, { overview }] = await Promise.all([signedIn.api.traffic(tenant).catch(() => undefined), signedIn.api.overview(tenant)]);
+        return { tenant, traffic, overview };
+      }),
+    );
+    return send(reply, 200, 'Tenants', <TenantsPage tenants={[...glances, ...names.slice(50).map((tenant) => ({ tenant }))]} />, signedIn.principal);
   });
 
   /** The session and the tenant (and pipeline name) of a tenant page; undefined once it has answered. */
@@ -212,9 +220,9 @@ async function consoleRoutes(app: FastifyInstance, options: ConsoleOptions, asse
   app.get<TenantRoute>('/tenants/:tenant', async (request, reply) => {
     const ctx = await scoped(request, reply);
     if (!ctx) return reply;
-    const { status, overview } = await ctx.api.overview(ctx.tenant);
+    const [{ status, overview }, traffic] = await Promise.all([ctx.api.overview(ctx.tenant), ctx.api.traffic(ctx.tenant).catch(() => undefined)]);
     if (!overview) return problem(reply, status, `The control plane refused the tenant's status (${status}).`, ctx.principal);
-    return send(reply, 200, `Pipelines of ${ctx.tenant}`, <PipelinesPage overview={overview} />, ctx.principal);
+    return send(reply, 200, `Pipelines of ${ctx.tenant}`, <PipelinesPage overview={overview} traffic={traffic} />, ctx.principal);
   });
 
   /** The pipeline page's data: what is in force, the last attempt, and what to put in the editor. */

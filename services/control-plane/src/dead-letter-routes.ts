@@ -17,11 +17,24 @@ export interface PipelineOverview {
   readonly notifications: readonly DeliveryStatus[];
 }
 
+/** A tenant's records in Kafka: what came in over the last hour, and what the processors still have to do. */
+export interface TenantTraffic {
+  readonly tenant: string;
+  /** Records written to logs.<tenant> in the last hour. */
+  readonly recordsLastHour: number;
+  /** Records of logs.<tenant> the processor group has not committed yet. */
+  readonly lag: number;
+  readonly partitions: number;
+  /** Members of the processor group now. */
+  readonly processors: number;
+}
+
 export interface DeadLetterRouteDeps {
   readonly guard: (request: FastifyRequest<{ Params: TenantParams }>, reply: FastifyReply) => Promise<string | undefined>;
   readonly store: DeadLetterStore;
   /** The tenant's pipelines (in force, or with a status) and their subscriptions' last deliveries. */
   readonly pipelines: (tenant: string) => PipelineOverview[];
+  readonly traffic: (tenant: string) => Promise<TenantTraffic>;
   readonly logger: Logger;
   /** Live streams at once, per tenant and in all; default 5 and 100. */
   readonly maxStreamsPerTenant?: number;
@@ -109,6 +122,12 @@ export function registerDeadLetterRoutes(app: FastifyInstance, deps: DeadLetterR
       deadLettersLastHour: { since: new Date(since).toISOString(), total: counts?.total ?? 0, complete: counts?.complete ?? true, withoutPipeline: counts?.byPipeline[''] ?? {} },
       pipelines,
     };
+  });
+
+  app.get<{ Params: TenantParams }>('/v1/tenants/:tenant/traffic', async (request, reply) => {
+    const tenant = await deps.guard(request, reply);
+    if (!tenant) return reply;
+    return deps.traffic(tenant);
   });
 
   app.get<{ Params: TenantParams; Querystring: Record<string, unknown> }>('/v1/tenants/:tenant/deadletters/stream', async (request, reply) => {
@@ -203,7 +222,7 @@ async function withTopic<T>(reply: FastifyReply, tenant: string, work: () => Pro
   }
 }
 
-function isUnknownTopic(err: unknown): boolean {
+export function isUnknownTopic(err: unknown): boolean {
   const type = (err as { type?: string }).type;
   return type === 'UNKNOWN_TOPIC_OR_PARTITION' || /does not host this topic-partition|unknown topic/i.test((err as Error).message);
 }

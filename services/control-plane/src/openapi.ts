@@ -86,6 +86,9 @@ export const OPENAPI = {
         responses: { '200': { description: '{ valid: true, results: [{ line, outcome: document|drop|deadLetter, index?, document?, step?, class?, message? }] }' }, '400': { description: 'the body is not { manifest, lines } (at most 1000)' }, '422': { description: 'the manifest is refused: { errors }' } },
       },
     },
+    '/v1/tenants/{tenant}/traffic': {
+      get: { summary: "The tenant's records from Kafka's offsets: in over the last hour, and the processor group's lag", responses: { '200': { description: '{ tenant, recordsLastHour, lag, partitions, processors }' } } },
+    },
     '/v1/tenants/{tenant}/status': {
       get: {
         summary: "The tenant at a glance: per pipeline the version in force, the last apply, dead letters in the last hour by class, and each subscription's last delivery",

@@ -4,11 +4,11 @@ import type { Logger } from 'pino';
 import type { Client } from '@elastic/elasticsearch';
 import { createElasticsearch } from '@tributary/elasticsearch';
 import { PipelineStore } from '@tributary/apply';
-import { CompactedTopicView, createKafka, DeadLetterStore, DELIVERIES_TOPIC, type TenantTopicOptions } from '@tributary/kafka';
+import { CompactedTopicView, createKafka, DeadLetterStore, DELIVERIES_TOPIC, sampleLag, type TenantTopicOptions } from '@tributary/kafka';
 import { registerConsole } from '@tributary/console';
 import { TokenAuthenticator, type TokenConfig } from './auth.js';
 import { ControlPlaneMetrics } from './metrics.js';
-import { registerDeadLetterRoutes, type PipelineOverview } from './dead-letter-routes.js';
+import { isUnknownTopic, registerDeadLetterRoutes, type PipelineOverview, type TenantTraffic } from './dead-letter-routes.js';
 import { registerRoutes, tenantGuard } from './routes.js';
 import { DeliveryBook } from './status.js';
 
@@ -26,6 +26,8 @@ export interface ControlPlaneOptions {
    * (loopback, private, link-local): an in-cluster receiver, or loopback in tests. Default none.
    */
   readonly notifyAllow?: readonly string[];
+  /** The processor group whose lag `GET /v1/tenants/{tenant}/traffic` reports; default tributary-processor. */
+  readonly processorGroup?: string;
   /** Serve the tenant console at /console; default true. */
   readonly console?: boolean;
   readonly logger: Logger;
@@ -89,6 +91,7 @@ export class ControlPlane {
       guard: tenantGuard(routes),
       store: new DeadLetterStore({ kafka: this.kafka, admin: store.admin, producer: store.producer, logger }),
       pipelines: (tenant) => this.overview(tenant),
+      traffic: (tenant) => this.traffic(tenant),
       logger,
     });
     if (this.options.console !== false) {
@@ -130,6 +133,28 @@ export class ControlPlane {
     this.loaded = true;
     this.url = await this.app.listen({ port: this.options.port, host: this.options.host });
     logger.info({ url: this.url, pipelines: store.registry.list().length }, 'control plane ready');
+  }
+
+  /** From Kafka's offsets: records in over the last hour, and the processor group's lag. */
+  private async traffic(tenant: string): Promise<TenantTraffic> {
+    const admin = (this.store as PipelineStore).admin;
+    const topic = `logs.${tenant}`;
+    try {
+      const [sample, hourAgo] = await Promise.all([sampleLag(admin, this.options.processorGroup ?? 'tributary-processor', [topic]), admin.fetchTopicOffsetsByTimestamp(topic, Date.now() - 3_600_000)]);
+      const from = new Map(hourAgo.map((p) => [p.partition, Number(p.offset)]));
+      let recordsLastHour = 0;
+      let lag = 0;
+      for (const p of sample.partitions) {
+        // -1: nothing written since then.
+        const start = from.get(p.partition) ?? -1;
+        recordsLastHour += start < 0 ? 0 : Math.max(0, p.high - start);
+        lag += Math.max(0, p.high - p.committed);
+      }
+      return { tenant, recordsLastHour, lag, partitions: sample.partitions.length, processors: sample.members };
+    } catch (err) {
+      if (!isUnknownTopic(err)) throw err;
+      return { tenant, recordsLastHour: 0, lag: 0, partitions: 0, processors: 0 };
+    }
   }
 
   /** A tenant's pipelines, in force or ever applied, with their subscriptions' last deliveries. */

@@ -270,6 +270,25 @@ test('a new pipeline from the page: validated first (nothing applied), then appl
   }
 });
 
+/** Which of `ids` are documents in the tenant's events index, sorted; waits (up to 30 s) until there are `expected`. */
+async function documents(tenant: string, ids: string[], expected = 1): Promise<string[]> {
+  const es = createElasticsearch({ url: engines.elasticsearchUrl });
+  let found: string[] = [];
+  try {
+    for (let i = 0; i < 60; i++) {
+      await es.indices.refresh({ index: `logs.${tenant}.events` }).catch(() => undefined);
+      const hits = (await es.search({ index: `logs.${tenant}.events`, query: { ids: { values: ids } }, _source: false }).catch(() => ({ hits: { hits: [] as Array<{ _id?: string }> } }))).hits.hits;
+      found = hits.map((h) => h._id ?? '').sort();
+      if (found.length >= expected) break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    // A moment more: nothing else may arrive.
+    return found;
+  } finally {
+    await es.close();
+  }
+}
+
 /** The `events` pipeline: JSON lines from SDK app `events`; a line that isn't JSON is a dead letter, or (fixed) indexed with error.*. */
 const events = (parseFailures: 'deadLetter' | 'index') =>
   [
@@ -320,26 +339,29 @@ test('a broken line shows in the live dead-letter view as text (scripts in it ru
     assert.deepEqual(requests.filter((r) => !r.startsWith(`${origin}/console`)), [], 'no request outside the console');
     await page.screenshot({ path: join(shots, 'dead-letters.png'), fullPage: true });
 
-    // The team fixes the pipeline, then replays the last minutes from the page.
+    // A second broken line; the team fixes the pipeline, replays only the second, then the last minutes.
+    const second = uniqueName('broken');
+    await producer.send({ topic: `logs.${tenantC}`, acks: -1, messages: [{ key: 'events', value: encodeEnvelope({ id: second, time: new Date().toISOString(), stream: 'stdout', message: '{"msg":"second', source: { kind: 'sdk', app: 'events', host: 'h' } }) }] });
+    const secondItem = page.locator('.dead-letter', { hasText: '{"msg":"second' });
+    await secondItem.waitFor({ timeout: 30_000 });
     assert.equal(await put(tenantC, 'events', events('index'), tokens.c), 200);
-    await page.locator('summary', { hasText: 'Replay' }).click();
+    await secondItem.getByRole('checkbox').check();
+    await page.getByRole('button', { name: 'Replay the selected ones' }).click();
+    await page.waitForLoadState();
+    assert.match(await page.getByRole('status').innerText(), /Of the 1 selected: Replayed 1 of 1 matching/);
+    assert.deepEqual(await documents(tenantC, [second, id]), [second], 'only the selected one is a document');
+
+    // The replay panel stays open after a replay; open it otherwise.
+    if ((await page.locator('details.replay').getAttribute('open')) === null) await page.locator('summary', { hasText: 'Replay' }).click();
     await page.getByLabel('From').fill(since);
     await page.getByLabel('to', { exact: true }).fill(new Date(Date.now() + 1000).toISOString());
-    await page.getByRole('button', { name: 'Replay' }).click();
+    await page.getByRole('button', { name: 'Replay', exact: true }).click();
     await page.waitForLoadState();
-    assert.match(await page.getByRole('status').innerText(), /Replayed 1 of 1 matching .* Done\./);
+    assert.match(await page.getByRole('status').innerText(), /Replayed 2 of 2 matching .* Done\./);
     await page.screenshot({ path: join(shots, 'replayed.png'), fullPage: true });
-    const es = createElasticsearch({ url: engines.elasticsearchUrl });
-    let found: unknown[] = [];
-    for (let i = 0; i < 60 && found.length === 0; i++) {
-      await es.indices.refresh({ index: `logs.${tenantC}.events` }).catch(() => undefined);
-      found = (await es.search({ index: `logs.${tenantC}.events`, query: { ids: { values: [id] } } }).catch(() => ({ hits: { hits: [] } }))).hits.hits;
-      if (found.length === 0) await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-    await es.close();
-    assert.equal(found.length, 1, 'the replayed line is a document, under its original id');
+    assert.deepEqual(await documents(tenantC, [second, id], 2), [id, second].sort(), 'the replayed lines are documents, under their original ids');
     await page.goto(`${controlPlane.address}/console/tenants/${tenantC}`);
-    assert.match(await page.locator('.glance').innerText(), /^2 records in the last hour · \d+ waiting to be processed · 1 dead letters in the last hour$/, 'the line and its replay; the dead letter');
+    assert.match(await page.locator('.glance').innerText(), /^5 records in the last hour · \d+ waiting to be processed · 2 dead letters in the last hour$/, 'two lines and three replays; two dead letters');
   } finally {
     await context.close();
   }

@@ -505,6 +505,7 @@ export function DeadLetterItem({ letter }: { letter: ShownDeadLetter }) {
   return (
     <li class="dead-letter" data-id={`${letter.partition}/${letter.offset}`}>
       <p class="meta">
+        <input type="checkbox" name="deadLetters" value={`${letter.partition}/${letter.offset}`} form="replay-selected" aria-label={`select the dead letter at partition ${letter.partition}, offset ${letter.offset}`} />
         <Time iso={letter.timestamp} /> <span class="class">{cause.class}</span>
         {cause.pipeline && <span class="pipeline">{`${cause.pipeline}${cause.version === undefined ? '' : ` v${cause.version}`}`}</span>}
         {cause.rule !== undefined && <span class="rule">{`step ${cause.rule}`}</span>}
@@ -525,7 +526,7 @@ export interface DeadLettersView {
   readonly pipelines: readonly string[];
   readonly letters: readonly ShownDeadLetter[];
   readonly overview?: TenantOverview | undefined;
-  readonly replay?: { readonly request: DeadLetterFilter & { dryRun: boolean }; readonly result?: ReplayResult | undefined; readonly errors?: readonly ManifestError[] | undefined } | undefined;
+  readonly replay?: { readonly request: DeadLetterFilter & { dryRun: boolean; deadLetters?: readonly string[] | undefined }; readonly result?: ReplayResult | undefined; readonly errors?: readonly ManifestError[] | undefined } | undefined;
   /** Defaults of the replay form: the last hour. */
   readonly since: string;
   readonly until: string;
@@ -572,6 +573,12 @@ export function DeadLettersPage(view: DeadLettersView) {
       <h2>
         Live <span class="live-state muted" id="live-state">(connecting…)</span>
       </h2>
+      <form method="post" action={paths.replay(tenant)} id="replay-selected" class="row">
+        <CsrfSlot />
+        <input type="hidden" name="intent" value="selection" />
+        <button type="submit">Replay the selected ones</button>
+        <span class="muted">after fixing their pipeline; tick them below</span>
+      </form>
       <p class="muted">The newest first: those of the last hour, then each new one as it is written.</p>
       <ol class="dead-letters" id="dead-letters" data-stream={stream} aria-live="polite">
         {[...view.letters].reverse().map((letter) => (
@@ -621,6 +628,7 @@ function ReplayPanel({ view }: { view: DeadLettersView }) {
       {view.replay?.errors && <ErrorList errors={view.replay.errors} />}
       {result && (
         <p class={result.done ? 'notice' : 'alert'} role="status">
+          {request?.deadLetters ? `Of the ${request.deadLetters.length} selected: ` : ''}
           {request?.dryRun ? `Dry run: ${result.matched} match, nothing was replayed.` : `Replayed ${result.replayed} of ${result.matched} matching (${result.skipped} skipped, ${result.scanned} read).`}
           {result.done ? ' Done.' : ' Not finished: continue to replay the rest.'}
         </p>

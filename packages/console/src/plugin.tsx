@@ -122,7 +122,10 @@ async function consoleRoutes(app: FastifyInstance, options: ConsoleOptions, asse
     referrerPolicy: { policy: 'no-referrer' },
   });
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_LIMIT }, (_request, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(String(body))));
+    // A repeated field (the selected dead letters) arrives comma-joined: none of its values has a comma.
+    const form: Form = {};
+    for (const [key, value] of new URLSearchParams(String(body))) form[key] = form[key] === undefined ? value : `${form[key]},${value}`;
+    done(null, form);
   });
 
   const session = (request: FastifyRequest): { principal: Principal; api: ConsoleApi } | undefined => {
@@ -337,7 +340,14 @@ async function consoleRoutes(app: FastifyInstance, options: ConsoleOptions, asse
     const form = request.body ?? {};
     const { overview } = await ctx.api.overview(ctx.tenant);
     const filter = deadLetterFilter(form, (overview?.pipelines ?? []).map((p) => p.name));
-    const replayRequest = { ...filter, since: form['since']?.trim() || undefined, until: form['until']?.trim() || undefined, dryRun: form['dryRun'] === 'true' };
+    const picked = form['deadLetters'] ? form['deadLetters'].split(',') : undefined;
+    // A selection is replayed as it is; otherwise the time range and the filter.
+    const replayRequest = picked
+      ? { deadLetters: picked, dryRun: false }
+      : { ...filter, since: form['since']?.trim() || undefined, until: form['until']?.trim() || undefined, dryRun: form['dryRun'] === 'true' };
+    if (!picked && form['intent'] === 'selection') {
+      return deadLettersPage(ctx, { pipeline: filter.pipeline, class: filter.class }, reply, { request: replayRequest, errors: [{ path: '', reason: 'Tick the dead letters to replay first.' }] }, 400);
+    }
     const answer = await ctx.api.replay(ctx.tenant, { ...replayRequest, resume: form['resume'] || undefined });
     const status = answer.status === 200 ? 200 : answer.status === 404 ? 404 : 400;
     const errors = answer.status === 404 ? [{ path: '', reason: `tenant ${ctx.tenant} has no dead letters yet` }] : answer.errors;

@@ -21,6 +21,8 @@ export interface DeadLetterFilter {
   readonly until?: number | undefined;
   readonly class?: DeadLetterClass | undefined;
   readonly pipeline?: string | undefined;
+  /** Only these dead letters, by coordinates in dlq.<tenant>: `<partition>/<offset>`. */
+  readonly offsets?: ReadonlySet<string> | undefined;
 }
 
 /** A dead letter as the API shows it: coordinates, cause, headers, the value as text (cut). */
@@ -224,7 +226,7 @@ export class DeadLetterStore {
         if (matched >= maxRecords || options.signal?.aborted) return 'stop';
         scanned++;
         const cause = readDeadLetter(message.headers);
-        if (cause && passes(cause, Number(message.timestamp), filter)) {
+        if (cause && passes(cause, Number(message.timestamp), filter) && selected(filter, partition, message.offset)) {
           matched++;
           const count = replayCountOf(message.headers);
           if (count >= maxReplays) skipped++;
@@ -308,9 +310,20 @@ export class DeadLetterStore {
         const at = entries?.find((e) => e.partition === partition)?.offset;
         return at === undefined || BigInt(at) < 0n ? BigInt(fallback) : BigInt(at);
       };
-      const from = offsetIn(starts, low);
-      const to = offsetIn(stops, high);
-      return { partition, from: from < BigInt(low) ? BigInt(low) : from, to };
+      let from = offsetIn(starts, low);
+      let to = offsetIn(stops, high);
+      if (filter.offsets) {
+        // A selection reads only from its first to its last record in each partition.
+        const picked = [...filter.offsets].filter((id) => id.startsWith(`${partition}/`)).map((id) => BigInt(id.slice(id.indexOf('/') + 1)));
+        if (picked.length === 0) to = from;
+        else {
+          const first = picked.reduce((a, b) => (b < a ? b : a));
+          const last = picked.reduce((a, b) => (b > a ? b : a));
+          if (first > from) from = first;
+          if (last + 1n < to) to = last + 1n;
+        }
+      }
+      return { partition, from: from < BigInt(low) ? BigInt(low) : from, to: to < from ? from : to };
     });
   }
 
@@ -397,6 +410,11 @@ function passes(cause: DeadLetterCause, at: number, filter: DeadLetterFilter): b
   if (filter.since !== undefined && at < filter.since) return false;
   if (filter.until !== undefined && at > filter.until) return false;
   return true;
+}
+
+/** Whether the record at `partition`/`offset` is among the selected ones (all are, without a selection). */
+function selected(filter: DeadLetterFilter, partition: number, offset: string): boolean {
+  return filter.offsets === undefined || filter.offsets.has(`${partition}/${offset}`);
 }
 
 function replayCountOf(headers: IHeaders | undefined): number {

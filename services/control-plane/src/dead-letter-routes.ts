@@ -178,10 +178,11 @@ export function registerDeadLetterRoutes(app: FastifyInstance, deps: DeadLetterR
     const ratePerSecond = wholeNumber(body, 'ratePerSecond', 1, 100_000, errors);
     if (body['dryRun'] !== undefined && typeof body['dryRun'] !== 'boolean') errors.push({ path: 'dryRun', reason: 'must be true or false' });
     if (body['resume'] !== undefined && typeof body['resume'] !== 'string') errors.push({ path: 'resume', reason: 'must be the resume token a replay returned' });
+    const offsets = selection(body['deadLetters'], errors);
     if (!filter.ok || errors.length > 0) return reply.code(400).send({ errors });
     try {
       return await withTopic(reply, tenant, () =>
-        deps.store.replay(tenant, filter.value, {
+        deps.store.replay(tenant, { ...filter.value, offsets }, {
           dryRun: body['dryRun'] === true,
           ...(maxRecords !== undefined ? { maxRecords } : {}),
           ...(ratePerSecond !== undefined ? { ratePerSecond } : {}),
@@ -210,6 +211,19 @@ export function registerDeadLetterRoutes(app: FastifyInstance, deps: DeadLetterR
     if (!filter.ok || errors.length > 0) return reply.code(400).send({ errors });
     return withTopic(reply, tenant, () => deps.store.purge(tenant, filter.value.until as number, { dryRun: body['dryRun'] === true }));
   });
+}
+
+/** The most dead letters one replay may name. */
+const MAX_SELECTION = 1000;
+
+/** `deadLetters: ["<partition>/<offset>", …]` of a replay: only those; absent, every one the filter matches. */
+function selection(value: unknown, errors: FieldProblem[]): ReadonlySet<string> | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_SELECTION || value.some((v) => typeof v !== 'string' || !/^\d{1,5}\/\d{1,19}$/.test(v))) {
+    errors.push({ path: 'deadLetters', reason: `must be 1 to ${MAX_SELECTION} dead letters as "<partition>/<offset>" (as the list and the stream give them)` });
+    return undefined;
+  }
+  return new Set(value as string[]);
 }
 
 /** Runs `work`; a tenant without a dead-letter topic (never applied, nothing produced) is a 404. */

@@ -39,7 +39,13 @@ function deadLetterItem(letter: LiveDeadLetter): HTMLLIElement {
   time.dateTime = letter.timestamp;
   time.title = utc;
   time.textContent = format.format(new Date(letter.timestamp));
-  meta.append(time, ' ', element('span', 'class', letter.cause.class));
+  const pick = element('input', '');
+  pick.type = 'checkbox';
+  pick.name = 'deadLetters';
+  pick.value = `${letter.partition}/${letter.offset}`;
+  pick.setAttribute('form', 'replay-selected');
+  pick.setAttribute('aria-label', `select the dead letter at partition ${letter.partition}, offset ${letter.offset}`);
+  meta.append(pick, time, ' ', element('span', 'class', letter.cause.class));
   if (letter.cause.pipeline) meta.append(element('span', 'pipeline', `${letter.cause.pipeline}${letter.cause.version === undefined ? '' : ` v${letter.cause.version}`}`));
   if (letter.cause.rule !== undefined) meta.append(element('span', 'rule', `step ${letter.cause.rule}`));
   meta.append(element('span', 'where', `partition ${letter.partition}, offset ${letter.offset}`));

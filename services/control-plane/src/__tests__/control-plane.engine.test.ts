@@ -283,6 +283,10 @@ test('dry-run validates as an apply would and runs sample lines, applying nothin
   assert.equal(refused.json().errors[0].path, 'metadata.namespace');
   assert.equal((await dryRun({ manifest: text, lines: [] }, tokens[other])).statusCode, 403, 'another tenant may not');
 
+  const badSelection = await service.http.inject({ method: 'POST', url: `/v1/tenants/${tenant}/deadletters/replay`, headers: { authorization: `Bearer ${tokens[tenant]}`, 'content-type': 'application/json' }, payload: JSON.stringify({ deadLetters: ['0/12', 'twelve'] }) });
+  assert.equal(badSelection.statusCode, 400);
+  assert.equal(badSelection.json().errors[0].path, 'deadLetters');
+
   assert.equal((await get('/v1/tenants', tokens[tenant])).statusCode, 403, 'a tenant token does not list tenants');
   const listed = await get('/v1/tenants', admin);
   assert.equal(listed.statusCode, 200);

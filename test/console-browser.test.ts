@@ -99,9 +99,14 @@ after(async () => {
   await controlPlane?.stop();
 });
 
-test('signed in as tenant A: only A\'s pipelines; B\'s pages refused with nothing of B shown; the token only in an HttpOnly, SameSite=Strict cookie', async () => {
+test('signed in as tenant A: only A\'s pipelines; B\'s pages refused with nothing of B shown; the token only in an HttpOnly, SameSite=Strict cookie', async (t) => {
   const { context, page } = await signedIn(tokens.a);
   try {
+    // Page weight, for the record: the page's HTML, and the stylesheet and script every page shares.
+    const html = (await (await page.request.get(page.url())).body()).length;
+    const assets = await page.evaluate(() => [...document.querySelectorAll<HTMLLinkElement | HTMLScriptElement>('link[rel=stylesheet], script[src]')].map((e) => ('href' in e ? e.href : e.src)));
+    const sizes = await Promise.all(assets.map(async (url) => (await (await page.request.get(url)).body()).length));
+    t.diagnostic(`page weight: pipelines page ${html} B of HTML, stylesheet and script ${sizes.join(' + ')} B, uncompressed; nothing else`);
     assert.equal(new URL(page.url()).pathname, `/console/tenants/${tenantA}`);
     await page.screenshot({ path: join(shots, 'pipelines.png'), fullPage: true });
     const list = await page.locator('main').innerText();

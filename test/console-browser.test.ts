@@ -104,7 +104,7 @@ test('signed in as tenant A: only A\'s pipelines; B\'s pages refused with nothin
   try {
     // Page weight, for the record: the page's HTML, and the stylesheet and script every page shares.
     const html = (await (await page.request.get(page.url())).body()).length;
-    const assets = await page.evaluate(() => [...document.querySelectorAll<HTMLLinkElement | HTMLScriptElement>('link[rel=stylesheet], script[src]')].map((e) => ('href' in e ? e.href : e.src)));
+    const assets = await page.evaluate(() => Array.from(document.querySelectorAll<HTMLLinkElement | HTMLScriptElement>('link[rel=stylesheet], script[src]')).map((e) => ('href' in e ? e.href : e.src)));
     const sizes = await Promise.all(assets.map(async (url) => (await (await page.request.get(url)).body()).length));
     t.diagnostic(`page weight: pipelines page ${html} B of HTML, stylesheet and script ${sizes.join(' + ')} B, uncompressed; nothing else`);
     assert.equal(new URL(page.url()).pathname, `/console/tenants/${tenantA}`);
@@ -112,6 +112,9 @@ test('signed in as tenant A: only A\'s pipelines; B\'s pages refused with nothin
     const list = await page.locator('main').innerText();
     assert.match(list, /checkout/);
     assert.doesNotMatch(list, /secret-billing/);
+    const time = page.locator('table.pipelines time').first();
+    assert.match((await time.getAttribute('title')) ?? '', /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/, 'UTC on hover');
+    assert.doesNotMatch(await time.innerText(), /UTC/, 'the viewer\'s zone in the text');
 
     for (const path of [`/console/tenants/${tenantB}`, `/console/tenants/${tenantB}/pipelines/secret-billing`, `/console/tenants/${tenantB}/new`]) {
       const response = await page.goto(`${controlPlane.address}${path}`);
@@ -367,6 +370,8 @@ test('a broken line shows in the live dead-letter view as text (scripts in it ru
     assert.deepEqual(await documents(tenantC, [second, id], 2), [id, second].sort(), 'the replayed lines are documents, under their original ids');
     await page.goto(`${controlPlane.address}/console/tenants/${tenantC}`);
     assert.match(await page.locator('.glance').innerText(), /^5 records in the last hour · \d+ waiting to be processed · 2 dead letters in the last hour$/, 'two lines and three replays; two dead letters');
+    const row = (await page.locator('table.pipelines tr', { hasText: 'events' }).innerText()).split('\t').map((c) => c.trim());
+    assert.deepEqual(row.slice(-2), ['2', '2'], 'two documents indexed, two dead letters, in the last hour');
   } finally {
     await context.close();
   }

@@ -103,6 +103,8 @@ export interface TenantTraffic {
   readonly lag: number;
   readonly partitions: number;
   readonly processors: number;
+  /** Per pipeline: documents dated within the last hour. */
+  readonly indexedLastHour: Readonly<Record<string, number>>;
 }
 
 export interface PipelineInForce {

@@ -218,13 +218,16 @@ export function PipelinesPage({ overview, traffic }: { overview: TenantOverview;
         <p class="muted">No pipeline yet: records of this tenant are indexed by the default pipeline.</p>
       ) : (
         <table class="pipelines">
-          <caption>Dead letters are counted since {<Time iso={overview.deadLettersLastHour.since} />}.</caption>
+          <caption>
+            Since <Time iso={overview.deadLettersLastHour.since} />: documents by their time (@timestamp), dead letters by when they were written.
+          </caption>
           <thead>
             <tr>
               <th scope="col">Pipeline</th>
               <th scope="col">Version in force</th>
               <th scope="col">State</th>
               <th scope="col">Last change</th>
+              <th scope="col">Indexed (1 h)</th>
               <th scope="col">Dead letters (1 h)</th>
             </tr>
           </thead>
@@ -241,6 +244,7 @@ export function PipelinesPage({ overview, traffic }: { overview: TenantOverview;
                 <td>
                   <Time iso={p.lastAttempt?.at ?? p.appliedAt} />
                 </td>
+                <td class="number">{traffic?.indexedLastHour[p.name] ?? (traffic ? 0 : '—')}</td>
                 <td class="number">{total(p.deadLettersLastHour)}</td>
               </tr>
             ))}

@@ -27,6 +27,8 @@ export interface TenantTraffic {
   readonly partitions: number;
   /** Members of the processor group now. */
   readonly processors: number;
+  /** Documents of each pipeline in Elasticsearch dated (`@timestamp`) within the last hour. */
+  readonly indexedLastHour: Readonly<Record<string, number>>;
 }
 
 export interface DeadLetterRouteDeps {

@@ -150,10 +150,32 @@ export class ControlPlane {
         recordsLastHour += start < 0 ? 0 : Math.max(0, p.high - start);
         lag += Math.max(0, p.high - p.committed);
       }
-      return { tenant, recordsLastHour, lag, partitions: sample.partitions.length, processors: sample.members };
+      return { tenant, recordsLastHour, lag, partitions: sample.partitions.length, processors: sample.members, indexedLastHour: await this.indexedLastHour(tenant) };
     } catch (err) {
       if (!isUnknownTopic(err)) throw err;
-      return { tenant, recordsLastHour: 0, lag: 0, partitions: 0, processors: 0 };
+      return { tenant, recordsLastHour: 0, lag: 0, partitions: 0, processors: 0, indexedLastHour: {} };
+    }
+  }
+
+  /**
+   * Per pipeline, the tenant's documents dated within the last hour (every document carries
+   * `tributary.pipeline.name`); empty when Elasticsearch can't say (no index yet, or away).
+   */
+  private async indexedLastHour(tenant: string): Promise<Record<string, number>> {
+    try {
+      const answer = await this.elasticsearch.search({
+        index: `logs.${tenant}.*`,
+        size: 0,
+        ignore_unavailable: true,
+        allow_no_indices: true,
+        query: { range: { '@timestamp': { gte: 'now-1h' } } },
+        aggs: { pipelines: { terms: { field: 'tributary.pipeline.name.keyword', size: 500 } } },
+      });
+      const buckets = (answer.aggregations?.['pipelines'] as { buckets?: Array<{ key: string; doc_count: number }> } | undefined)?.buckets ?? [];
+      return Object.fromEntries(buckets.map((b) => [b.key, b.doc_count]));
+    } catch (err) {
+      this.options.logger.debug({ err, tenant }, 'could not count the tenant\'s documents');
+      return {};
     }
   }
 

@@ -15,6 +15,8 @@ import { ControlPlane } from '@tributary/control-plane';
 import { createElasticsearch } from '@tributary/elasticsearch';
 import { encodeEnvelope } from '@tributary/envelope';
 import { createKafka } from '@tributary/kafka';
+import { startWebhookReceiver, type WebhookReceiver } from '@tributary/notify';
+import { Notifier } from '@tributary/notifier';
 import { Processor } from '@tributary/processor';
 import { launchChromium, testEngines, uniqueName } from '@tributary/testkit';
 
@@ -29,6 +31,8 @@ const tokens = { a: 'token-of-team-a-0123456789', b: 'token-of-team-b-0123456789
 let controlPlane: ControlPlane;
 let browser: Browser;
 let processor: Processor;
+let notifier: Notifier;
+let receiver: WebhookReceiver;
 let producer: Producer;
 
 const manifest = (tenant: string, name: string, pattern = '^(?P<level>[A-Z]+) (?P<msg>.*)$', extra = '') =>
@@ -80,20 +84,26 @@ before(async () => {
     host: '127.0.0.1',
     tokens: { tenants: { [tenantA]: [tokens.a], [tenantB]: [tokens.b], [tenantC]: [tokens.c] }, adminToken: tokens.admin },
     topics: { partitions: 1 },
+    notifyAllow: ['127.0.0.1/32'],
     logger,
   });
   await controlPlane.start();
+  receiver = await startWebhookReceiver();
   assert.equal(await put(tenantA, 'checkout', manifest(tenantA, 'checkout'), tokens.a), 201);
   assert.equal(await put(tenantB, 'secret-billing', manifest(tenantB, 'secret-billing'), tokens.b), 201);
   browser = await launchChromium();
   processor = new Processor({ brokers: engines.brokers, elasticsearchUrl: engines.elasticsearchUrl, groupId: uniqueName('console-processor'), tenants: [tenantC], topicRefreshMs: 500, metricsPort: 0, host: '127.0.0.1', logger });
   await processor.start();
+  notifier = new Notifier({ brokers: engines.brokers, groupId: uniqueName('console-notifier'), tenants: [tenantC], allow: ['127.0.0.1/32'], minWindowMs: 1000, topicRefreshMs: 500, metricsPort: 0, host: '127.0.0.1', logger });
+  await notifier.start();
   producer = createKafka({ brokers: engines.brokers, clientId: 'console-test' }, logger).producer({ idempotent: true });
   await producer.connect();
 });
 
 after(async () => {
   await producer?.disconnect();
+  await notifier?.stop();
+  await receiver?.close();
   await processor?.stop();
   await browser?.close();
   await controlPlane?.stop();
@@ -313,6 +323,8 @@ const events = (parseFailures: 'deadLetter' | 'index') =>
     '    elasticsearch: { index: events }',
     '  deadLetter:',
     `    parseFailures: ${parseFailures}`,
+    '    notify:',
+    `      - webhook: { url: "${receiver.url}", windowSeconds: 1 }`,
     '',
   ].join('\n');
 
@@ -347,6 +359,15 @@ test('a broken line shows in the live dead-letter view as text (scripts in it ru
     assert.deepEqual(requests.filter((r) => !r.startsWith(`${origin}/console`)), [], 'no request outside the console');
     await page.screenshot({ path: join(shots, 'dead-letters.png'), fullPage: true });
 
+    // The subscription's notification, delivered, shows with the page's next load.
+    let deliveries = '';
+    for (let i = 0; i < 60 && !/delivered: 1 parse dead letter/.test(deliveries); i++) {
+      await page.waitForTimeout(500);
+      await page.reload();
+      deliveries = (await page.locator('table.deliveries').innerText().catch(() => '')) ?? '';
+    }
+    assert.match(deliveries, /events\s+webhook to http:\/\/127\.0\.0\.1:\d+\s+.+\s+delivered: 1 parse dead letter, 1 attempt/);
+    await page.locator('#live-state', { hasText: '(live)' }).waitFor({ timeout: 15_000 });
     // A second broken line; the team fixes the pipeline, replays only the second, then the last minutes.
     const second = uniqueName('broken');
     await producer.send({ topic: `logs.${tenantC}`, acks: -1, messages: [{ key: 'events', value: encodeEnvelope({ id: second, time: new Date().toISOString(), stream: 'stdout', message: '{"msg":"second', source: { kind: 'sdk', app: 'events', host: 'h' } }) }] });
@@ -425,7 +446,8 @@ test('usable with the keyboard alone, and on a narrow window', async () => {
   const page = await context.newPage();
   try {
     await page.goto(`${controlPlane.address}/console`);
-    // The token field has the focus; Enter submits.
+    // The token field has the focus (autofocus); Enter submits.
+    await page.waitForFunction(() => document.activeElement?.id === 'token', undefined, { timeout: 5000 });
     await page.keyboard.type(tokens.a);
     await page.keyboard.press('Enter');
     await page.waitForURL(new RegExp(`/console/tenants/${tenantA}$`));

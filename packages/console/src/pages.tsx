@@ -9,6 +9,7 @@
 import { createContext, type ComponentChildren } from 'preact';
 import { useContext } from 'preact/hooks';
 import { renderToString } from 'preact-render-to-string';
+import { DEAD_LETTER_CLASSES } from '@tributary/kafka';
 import type { DeadLetter, DeadLetterFilter, DryRunResult, ManifestError, PipelineInForce, PipelineStatus, Principal, ReplayResult, TenantOverview, TenantTraffic } from './api.js';
 
 export interface Assets {
@@ -38,8 +39,6 @@ export const paths = {
   replay: (tenant: string) => `/console/tenants/${encodeURIComponent(tenant)}/deadletters/replay`,
 };
 
-/** The dead-letter classes, as the processor writes them. */
-export const DEAD_LETTER_CLASSES = ['decode', 'parse', 'schema', 'mapping', 'rejected', 'budget'] as const;
 
 export function renderPage(title: string, ctx: PageContext, body: ComponentChildren): string {
   return `<!doctype html>${renderToString(

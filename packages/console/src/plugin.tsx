@@ -12,8 +12,8 @@ import { stringify } from 'yaml';
 import { parseTenant } from '@tributary/tenant';
 import { envelopeMessage } from '@tributary/envelope';
 import { ConsoleApi, type ApiCall, type ApiStream, type DeadLetter, type DeadLetterFilter, type Principal } from './api.js';
+import { DEAD_LETTER_CLASSES } from '@tributary/kafka';
 import {
-  DEAD_LETTER_CLASSES,
   DeadLettersPage,
   ErrorPage,
   NewPipelinePage,
@@ -309,7 +309,7 @@ async function consoleRoutes(app: FastifyInstance, options: ConsoleOptions, asse
   const deadLettersPage = async (ctx: { principal: Principal; api: ConsoleApi; tenant: string }, query: Record<string, string | undefined>, reply: FastifyReply, replay?: DeadLettersPageReplay, status = 200) => {
     const { overview } = await ctx.api.overview(ctx.tenant);
     const pipelines = (overview?.pipelines ?? []).map((p) => p.name);
-    const filter = deadLetterFilter(query, pipelines);
+    const filter = deadLetterFilter(query);
     const since = new Date(Date.now() - 3_600_000).toISOString();
     const listed = await ctx.api.deadLetters(ctx.tenant, { ...filter, since }, 200);
     const page = (
@@ -338,8 +338,7 @@ async function consoleRoutes(app: FastifyInstance, options: ConsoleOptions, asse
     const ctx = await scoped(request, reply);
     if (!ctx) return reply;
     const form = request.body ?? {};
-    const { overview } = await ctx.api.overview(ctx.tenant);
-    const filter = deadLetterFilter(form, (overview?.pipelines ?? []).map((p) => p.name));
+    const filter = deadLetterFilter(form);
     const picked = form['deadLetters'] ? form['deadLetters'].split(',') : undefined;
     // A selection is replayed as it is; otherwise the time range and the filter.
     const replayRequest = picked
@@ -358,7 +357,7 @@ async function consoleRoutes(app: FastifyInstance, options: ConsoleOptions, asse
   app.get<TenantRoute>('/tenants/:tenant/deadletters/stream', async (request, reply) => {
     const ctx = await scoped(request, reply);
     if (!ctx) return reply;
-    const filter = deadLetterFilter(request.query, []);
+    const filter = deadLetterFilter(request.query);
     const query = new URLSearchParams(Object.entries(filter).filter((e): e is [string, string] => typeof e[1] === 'string')).toString();
     const controller = new AbortController();
     const token = request.cookies[SESSION_COOKIE] ?? '';
@@ -416,12 +415,12 @@ function shown(letter: DeadLetter): ShownDeadLetter {
 }
 
 /** A filter of the query or form, with only the words the API knows (anything else is dropped, not passed on). */
-function deadLetterFilter(input: Record<string, string | undefined>, pipelines: readonly string[]): DeadLetterFilter {
+function deadLetterFilter(input: Record<string, string | undefined>): DeadLetterFilter {
   const cls = input['class'];
   const pipeline = input['pipeline'];
   return {
     class: cls && (DEAD_LETTER_CLASSES as readonly string[]).includes(cls) ? cls : undefined,
-    pipeline: pipeline && (pipelines.includes(pipeline) || parseTenant(pipeline, 'name').ok) ? pipeline : undefined,
+    pipeline: pipeline && parseTenant(pipeline, 'name').ok ? pipeline : undefined,
   };
 }
 

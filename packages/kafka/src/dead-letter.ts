@@ -1,7 +1,9 @@
 import type { IHeaders, Message } from 'kafkajs';
 
 /** Dead-letter classes (DESIGN.md "Dead letters"). */
-export type DeadLetterClass = 'decode' | 'parse' | 'schema' | 'mapping' | 'rejected' | 'budget';
+/** Every class a dead letter can have: the one list the API, its filters and the console use. */
+export const DEAD_LETTER_CLASSES = ['decode', 'parse', 'schema', 'mapping', 'rejected', 'budget'] as const;
+export type DeadLetterClass = (typeof DEAD_LETTER_CLASSES)[number];
 
 /** The header names of a dead letter; the notifier and replay read them back. */
 export const DEAD_LETTER_HEADERS = {

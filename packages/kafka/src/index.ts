@@ -8,7 +8,7 @@ export type { LagSample, PartitionOffsets, TenantLag } from './lag.js';
 export type { TenantTopicOptions } from './topics.js';
 export { CompactedTopicView } from './compacted-view.js';
 export type { CompactedTopicViewOptions } from './compacted-view.js';
-export { DEAD_LETTER_HEADERS, deadLetterMessage, headerText, readDeadLetter } from './dead-letter.js';
+export { DEAD_LETTER_CLASSES, DEAD_LETTER_HEADERS, deadLetterMessage, headerText, readDeadLetter } from './dead-letter.js';
 export type { DeadLetterCause, DeadLetterClass } from './dead-letter.js';
 export { PartitionProgress } from './partition-progress.js';
 export { TenantTopicWatch } from './topic-watch.js';

@@ -1,12 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { InvalidResumeError, type DeadLetterClass, type DeadLetterFilter, type DeadLetterStore } from '@tributary/kafka';
+import { DEAD_LETTER_CLASSES, InvalidResumeError, type DeadLetterClass, type DeadLetterFilter, type DeadLetterStore } from '@tributary/kafka';
 import { isRfc3339Time } from '@tributary/pipeline';
 import { parseTenant } from '@tributary/tenant';
 import type { DeliveryStatus } from '@tributary/notify';
 import type { TenantParams } from './routes.js';
 
-const CLASSES: readonly DeadLetterClass[] = ['decode', 'parse', 'schema', 'mapping', 'rejected', 'budget'];
+const CLASSES: readonly DeadLetterClass[] = DEAD_LETTER_CLASSES;
 
 /** One pipeline of a tenant's status: what is in force and its last apply, its dead letters and notifications. */
 export interface PipelineOverview {

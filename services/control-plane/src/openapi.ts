@@ -1,3 +1,4 @@
+import { DEAD_LETTER_CLASSES } from '@tributary/kafka';
 /** The control plane's API, served at /openapi.json. Kept by hand next to routes.ts. */
 export const OPENAPI = {
   openapi: '3.0.3',
@@ -23,7 +24,7 @@ export const OPENAPI = {
           cause: {
             type: 'object',
             properties: {
-              class: { type: 'string', enum: ['decode', 'parse', 'schema', 'mapping', 'rejected', 'budget'] },
+              class: { type: 'string', enum: [...DEAD_LETTER_CLASSES] },
               message: { type: 'string' },
               pipeline: { type: 'string' },
               version: { type: 'integer' },
@@ -46,7 +47,7 @@ export const OPENAPI = {
         properties: {
           since: { type: 'string', format: 'date-time' },
           until: { type: 'string', format: 'date-time', description: 'inclusive' },
-          class: { type: 'string', enum: ['decode', 'parse', 'schema', 'mapping', 'rejected', 'budget'] },
+          class: { type: 'string', enum: [...DEAD_LETTER_CLASSES] },
           pipeline: { type: 'string' },
         },
       },
@@ -101,7 +102,7 @@ export const OPENAPI = {
         parameters: [
           { name: 'since', in: 'query', schema: { type: 'string', format: 'date-time' } },
           { name: 'until', in: 'query', schema: { type: 'string', format: 'date-time' }, description: 'inclusive' },
-          { name: 'class', in: 'query', schema: { type: 'string', enum: ['decode', 'parse', 'schema', 'mapping', 'rejected', 'budget'] } },
+          { name: 'class', in: 'query', schema: { type: 'string', enum: [...DEAD_LETTER_CLASSES] } },
           { name: 'pipeline', in: 'query', schema: { type: 'string' } },
           { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
         ],

@@ -97,14 +97,22 @@ export interface TenantOverview {
   readonly pipelines: readonly PipelineSummary[];
 }
 
-/** From Kafka's offsets: records in over the last hour, and what the processors still have to do. */
+/** What a pipeline's records became over the last hour, as the processors count them. */
+export interface TrafficCounts {
+  readonly in: number;
+  readonly indexed: number;
+  readonly dropped: number;
+  readonly deadLettered: number;
+}
+
+/** From Kafka's offsets: records in over the last hour, and what the processors still have to do; per pipeline, their counts. */
 export interface TenantTraffic {
   readonly recordsLastHour: number;
   readonly lag: number;
   readonly partitions: number;
   readonly processors: number;
-  /** Per pipeline: documents dated within the last hour. */
-  readonly indexedLastHour: Readonly<Record<string, number>>;
+  /** Per pipeline (`''`: records no pipeline could read), over the last hour. */
+  readonly pipelinesLastHour: Readonly<Record<string, TrafficCounts>>;
 }
 
 export interface PipelineInForce {

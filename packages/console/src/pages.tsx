@@ -10,7 +10,7 @@ import { createContext, type ComponentChildren } from 'preact';
 import { useContext } from 'preact/hooks';
 import { renderToString } from 'preact-render-to-string';
 import { DEAD_LETTER_CLASSES } from '@tributary/kafka';
-import type { DeadLetter, DeadLetterFilter, DryRunResult, ManifestError, PipelineInForce, PipelineStatus, Principal, ReplayResult, TenantOverview, TenantTraffic } from './api.js';
+import type { DeadLetter, DeadLetterFilter, DryRunResult, ManifestError, PipelineInForce, PipelineStatus, Principal, ReplayResult, TenantOverview, TenantTraffic, TrafficCounts } from './api.js';
 
 export interface Assets {
   readonly css: string;
@@ -34,7 +34,11 @@ export const paths = {
   newPipeline: (tenant: string) => `/console/tenants/${encodeURIComponent(tenant)}/new`,
   pipelines: (tenant: string) => `/console/tenants/${encodeURIComponent(tenant)}/pipelines`,
   pipeline: (tenant: string, name: string) => `/console/tenants/${encodeURIComponent(tenant)}/pipelines/${encodeURIComponent(name)}`,
-  deadLetters: (tenant: string) => `/console/tenants/${encodeURIComponent(tenant)}/deadletters`,
+  /** `filter`: the page's filter fields, in its query. */
+  deadLetters: (tenant: string, filter: { pipeline?: string; class?: string } = {}) => {
+    const query = new URLSearchParams(Object.entries(filter).filter((e): e is [string, string] => e[1] !== undefined)).toString();
+    return `/console/tenants/${encodeURIComponent(tenant)}/deadletters${query ? `?${query}` : ''}`;
+  },
   deadLetterStream: (tenant: string) => `/console/tenants/${encodeURIComponent(tenant)}/deadletters/stream`,
   replay: (tenant: string) => `/console/tenants/${encodeURIComponent(tenant)}/deadletters/replay`,
 };
@@ -185,12 +189,25 @@ export function TenantsPage({ tenants }: { tenants: readonly TenantGlance[] }) {
   );
 }
 
-const total = (counts: Readonly<Record<string, number>>) => Object.values(counts).reduce((a, b) => a + b, 0);
-
 function State({ version, lastAttempt }: { version: number | null; lastAttempt: { outcome: string } | null }) {
   if (lastAttempt?.outcome === 'rejected') return <span class="state refused">Last change refused{version === null ? '' : `; v${version} in force`}</span>;
   if (lastAttempt?.outcome === 'deleted' && version === null) return <span class="state muted">Deleted</span>;
   return version === null ? <span class="state muted">Not in force</span> : <span class="state ok">In force</span>;
+}
+
+const NO_RECORDS: TrafficCounts = { in: 0, indexed: 0, dropped: 0, deadLettered: 0 };
+
+/** A pipeline's last hour in four cells; dashes when the figures are unavailable. */
+function Counts({ counts, deadLetters }: { counts: TrafficCounts | undefined; deadLetters: string }) {
+  if (!counts) return <td class="number muted" colspan={4}>— (no figures: the control plane could not read them)</td>;
+  return (
+    <>
+      <td class="number">{counts.in}</td>
+      <td class="number">{counts.indexed}</td>
+      <td class="number">{counts.dropped}</td>
+      <td class="number">{counts.deadLettered === 0 ? 0 : <a href={deadLetters}>{counts.deadLettered}</a>}</td>
+    </>
+  );
 }
 
 export function PipelinesPage({ overview, traffic }: { overview: TenantOverview; traffic?: TenantTraffic | undefined }) {
@@ -217,17 +234,17 @@ export function PipelinesPage({ overview, traffic }: { overview: TenantOverview;
         <p class="muted">No pipeline yet: records of this tenant are indexed by the default pipeline.</p>
       ) : (
         <table class="pipelines">
-          <caption>
-            Since <Time iso={overview.deadLettersLastHour.since} />: documents by their time (@timestamp), dead letters by when they were written.
-          </caption>
+          <caption>Records over the last hour, as the processors count them (every 10 s): each one in comes out indexed, dropped by a filter, or dead-lettered.</caption>
           <thead>
             <tr>
               <th scope="col">Pipeline</th>
               <th scope="col">Version in force</th>
               <th scope="col">State</th>
               <th scope="col">Last change</th>
-              <th scope="col">Indexed (1 h)</th>
-              <th scope="col">Dead letters (1 h)</th>
+              <th scope="col" class="number">In</th>
+              <th scope="col" class="number">Indexed</th>
+              <th scope="col" class="number">Dropped</th>
+              <th scope="col" class="number">Dead-lettered</th>
             </tr>
           </thead>
           <tbody>
@@ -243,10 +260,17 @@ export function PipelinesPage({ overview, traffic }: { overview: TenantOverview;
                 <td>
                   <Time iso={p.lastAttempt?.at ?? p.appliedAt} />
                 </td>
-                <td class="number">{traffic?.indexedLastHour[p.name] ?? (traffic ? 0 : '—')}</td>
-                <td class="number">{total(p.deadLettersLastHour)}</td>
+                <Counts counts={traffic && (traffic.pipelinesLastHour[p.name] ?? NO_RECORDS)} deadLetters={paths.deadLetters(tenant, { pipeline: p.name })} />
               </tr>
             ))}
+            {traffic?.pipelinesLastHour[''] && (
+              <tr class="muted">
+                <th scope="row" colspan={4}>
+                  Records no pipeline could read (not an envelope)
+                </th>
+                <Counts counts={traffic.pipelinesLastHour['']} deadLetters={paths.deadLetters(tenant, { class: 'decode' })} />
+              </tr>
+            )}
           </tbody>
         </table>
       )}
@@ -358,7 +382,7 @@ export function PipelinePage(view: PipelineView) {
         )}
       </p>
       <p>
-        <a href={`${paths.deadLetters(tenant)}?pipeline=${encodeURIComponent(name)}`}>Its dead letters</a>
+        <a href={paths.deadLetters(tenant, { pipeline: name })}>Its dead letters</a>
       </p>
       <Banner outcome={outcome} inForce={inForce} />
       {refusedBefore && last && (

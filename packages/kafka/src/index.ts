@@ -15,3 +15,5 @@ export { TenantTopicWatch } from './topic-watch.js';
 export type { TenantTopicWatchOptions } from './topic-watch.js';
 export { DeadLetterStore, InvalidResumeError, REPLAY_HEADERS } from './dead-letter-store.js';
 export type { DeadLetterCounts, DeadLetterFilter, DeadLetterStoreOptions, ListOptions, ListResult, PurgeResult, ReplayOptions, ReplayResult, StoredDeadLetter } from './dead-letter-store.js';
+export { parseTrafficRecord, TrafficBook, TrafficRecorder, trafficKey, TRAFFIC_BUCKET_MS, TRAFFIC_RETENTION_MS, TRAFFIC_TOPIC, TRAFFIC_WINDOW_MS } from './traffic.js';
+export type { TrafficBucket, TrafficCounts, TrafficOutcome, TrafficRecord } from './traffic.js';

@@ -1,5 +1,6 @@
 import type { Admin, ITopicConfig } from 'kafkajs';
 import { parseTenant, tenantNames } from '@tributary/tenant';
+import { TRAFFIC_RETENTION_MS, TRAFFIC_TOPIC } from './traffic.js';
 
 /** Compacted: key `<tenant>/<pipeline>`, value = accepted spec + compiled form + version. */
 export const PIPELINES_TOPIC = 'tributary.pipelines';
@@ -63,14 +64,26 @@ export function tenantTopics(tenant: string, options: TenantTopicOptions = {}): 
   }));
 }
 
-/** The platform's own compacted topics. */
+/** The platform's own topics: compacted, and tributary.traffic also deleting what is older than its retention. */
 export function platformTopics(replicationFactor = 1): ITopicConfig[] {
-  return [PIPELINES_TOPIC, STATUS_TOPIC, DELIVERIES_TOPIC].map((topic) => ({
+  const compacted = [PIPELINES_TOPIC, STATUS_TOPIC, DELIVERIES_TOPIC].map((topic) => ({
     topic,
     numPartitions: 1,
     replicationFactor,
     configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
   }));
+  const traffic = {
+    topic: TRAFFIC_TOPIC,
+    numPartitions: 1,
+    replicationFactor,
+    configEntries: [
+      { name: 'cleanup.policy', value: 'compact,delete' },
+      { name: 'retention.ms', value: String(TRAFFIC_RETENTION_MS) },
+      // Retention and compaction act on closed segments: close one every 10 minutes.
+      { name: 'segment.ms', value: String(600_000) },
+    ],
+  };
+  return [...compacted, traffic];
 }
 
 /**

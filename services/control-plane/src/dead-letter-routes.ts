@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { DEAD_LETTER_CLASSES, InvalidResumeError, type DeadLetterClass, type DeadLetterFilter, type DeadLetterStore } from '@tributary/kafka';
+import { DEAD_LETTER_CLASSES, InvalidResumeError, type DeadLetterClass, type DeadLetterFilter, type DeadLetterStore, type TrafficCounts } from '@tributary/kafka';
 import { isRfc3339Time } from '@tributary/pipeline';
 import { parseTenant } from '@tributary/tenant';
 import type { DeliveryStatus } from '@tributary/notify';
@@ -27,8 +27,11 @@ export interface TenantTraffic {
   readonly partitions: number;
   /** Members of the processor group now. */
   readonly processors: number;
-  /** Documents of each pipeline in Elasticsearch dated (`@timestamp`) within the last hour. */
-  readonly indexedLastHour: Readonly<Record<string, number>>;
+  /**
+   * Per pipeline, what the processors did with its records over the last hour, from
+   * `tributary.traffic` (`''`: records no pipeline saw, undecodable ones).
+   */
+  readonly pipelinesLastHour: Readonly<Record<string, TrafficCounts>>;
 }
 
 export interface DeadLetterRouteDeps {

@@ -88,7 +88,10 @@ export const OPENAPI = {
       },
     },
     '/v1/tenants/{tenant}/traffic': {
-      get: { summary: "The tenant's records from Kafka's offsets: in over the last hour, and the processor group's lag", responses: { '200': { description: '{ tenant, recordsLastHour, lag, partitions, processors }' } } },
+      get: {
+        summary: "The tenant's records: in over the last hour and the processor group's lag (Kafka's offsets), and per pipeline what the processors did with its records over the last hour (tributary.traffic)",
+        responses: { '200': { description: "{ tenant, recordsLastHour, lag, partitions, processors, pipelinesLastHour: { <pipeline, '' for undecodable records>: { in, indexed, dropped, deadLettered } } }" } },
+      },
     },
     '/v1/tenants/{tenant}/status': {
       get: {

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Client } from '@elastic/elasticsearch';
 import { createElasticsearch } from '@tributary/elasticsearch';
 import { PipelineStore } from '@tributary/apply';
-import { CompactedTopicView, createKafka, DeadLetterStore, DELIVERIES_TOPIC, sampleLag, type TenantTopicOptions } from '@tributary/kafka';
+import { CompactedTopicView, createKafka, DeadLetterStore, DELIVERIES_TOPIC, sampleLag, TrafficBook, TRAFFIC_TOPIC, type TenantTopicOptions } from '@tributary/kafka';
 import { registerConsole } from '@tributary/console';
 import { TokenAuthenticator, type TokenConfig } from './auth.js';
 import { ControlPlaneMetrics } from './metrics.js';
@@ -42,6 +42,7 @@ export class ControlPlane {
   private readonly elasticsearch: Client;
   private store: PipelineStore | undefined;
   private readonly deliveries = new DeliveryBook();
+  private readonly trafficBook = new TrafficBook();
   private readonly metrics = new ControlPlaneMetrics();
   private readonly app: FastifyInstance;
   private views: CompactedTopicView[] = [];
@@ -126,8 +127,16 @@ export class ControlPlane {
           if (!this.deliveries.update(key, value)) logger.warn({ key }, 'ignored a malformed delivery status record');
         },
       }),
+      new CompactedTopicView({
+        kafka: this.kafka,
+        topic: TRAFFIC_TOPIC,
+        logger,
+        onChange: (key, value) => {
+          if (!this.trafficBook.update(key, value)) logger.warn({ key }, 'ignored a malformed traffic record');
+        },
+      }),
     ];
-    // The store creates the platform topics, tributary.deliveries among them.
+    // The store creates the platform topics, tributary.deliveries and tributary.traffic among them.
     await store.start();
     await Promise.all(this.views.map((view) => view.start()));
     this.loaded = true;
@@ -135,7 +144,7 @@ export class ControlPlane {
     logger.info({ url: this.url, pipelines: store.registry.list().length }, 'control plane ready');
   }
 
-  /** From Kafka's offsets: records in over the last hour, and the processor group's lag. */
+  /** From Kafka's offsets: records in over the last hour, and the processor group's lag; from tributary.traffic, each pipeline's. */
   private async traffic(tenant: string): Promise<TenantTraffic> {
     const admin = (this.store as PipelineStore).admin;
     const topic = `logs.${tenant}`;
@@ -150,33 +159,15 @@ export class ControlPlane {
         recordsLastHour += start < 0 ? 0 : Math.max(0, p.high - start);
         lag += Math.max(0, p.high - p.committed);
       }
-      return { tenant, recordsLastHour, lag, partitions: sample.partitions.length, processors: sample.members, indexedLastHour: await this.indexedLastHour(tenant) };
+      return { tenant, recordsLastHour, lag, partitions: sample.partitions.length, processors: sample.members, pipelinesLastHour: this.pipelinesLastHour(tenant) };
     } catch (err) {
       if (!isUnknownTopic(err)) throw err;
-      return { tenant, recordsLastHour: 0, lag: 0, partitions: 0, processors: 0, indexedLastHour: {} };
+      return { tenant, recordsLastHour: 0, lag: 0, partitions: 0, processors: 0, pipelinesLastHour: this.pipelinesLastHour(tenant) };
     }
   }
 
-  /**
-   * Per pipeline, the tenant's documents dated within the last hour (every document carries
-   * `tributary.pipeline.name`); empty when Elasticsearch can't say (no index yet, or away).
-   */
-  private async indexedLastHour(tenant: string): Promise<Record<string, number>> {
-    try {
-      const answer = await this.elasticsearch.search({
-        index: `logs.${tenant}.*`,
-        size: 0,
-        ignore_unavailable: true,
-        allow_no_indices: true,
-        query: { range: { '@timestamp': { gte: 'now-1h' } } },
-        aggs: { pipelines: { terms: { field: 'tributary.pipeline.name.keyword', size: 500 } } },
-      });
-      const buckets = (answer.aggregations?.['pipelines'] as { buckets?: Array<{ key: string; doc_count: number }> } | undefined)?.buckets ?? [];
-      return Object.fromEntries(buckets.map((b) => [b.key, b.doc_count]));
-    } catch (err) {
-      this.options.logger.debug({ err, tenant }, 'could not count the tenant\'s documents');
-      return {};
-    }
+  private pipelinesLastHour(tenant: string): TenantTraffic['pipelinesLastHour'] {
+    return Object.fromEntries([...this.trafficBook.lastHour(tenant)].sort(([a], [b]) => a.localeCompare(b)));
   }
 
   /** A tenant's pipelines, in force or ever applied, with their subscriptions' last deliveries. */

@@ -1,8 +1,9 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { TrafficOutcome } from '@tributary/kafka';
 import type { PipelineChange } from '@tributary/pipeline';
 
-/** Where a record ended: its `outcome` label on `tributary_processor_records_out_total`. */
-export type RecordOutcome = 'indexed' | 'duplicate' | 'dropped' | 'dead_lettered';
+/** Where a record ended: its `outcome` label on `tributary_processor_records_out_total`, and what `tributary.traffic` counts. */
+export type RecordOutcome = TrafficOutcome;
 
 /** What a retry waited for: a record the schema registry couldn't decode yet, an Elasticsearch bulk, or a produce to dlq.<tenant>. */
 export type RetryKind = 'decode' | 'bulk' | 'dead_letter';

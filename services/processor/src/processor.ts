@@ -2,6 +2,7 @@ import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Client } from '@elastic/elasticsearch';
 import type { FastifyInstance } from 'fastify';
 import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { createElasticsearch } from '@tributary/elasticsearch';
@@ -15,6 +16,7 @@ import { DeadLetterSender } from './dead-letter-sender.js';
 import { DEFAULT_IN_FLIGHT_LIMITS, InFlightBudget, type InFlightLimits } from './in-flight.js';
 import { ProcessorMetrics, type RecordOutcome } from './metrics.js';
 import { RecordHandler, type Handled, type SourceRecord } from './record-handler.js';
+import { TrafficPublisher } from './traffic-publisher.js';
 
 export interface ProcessorOptions {
   readonly brokers: readonly string[];
@@ -61,6 +63,10 @@ export interface ProcessorOptions {
   readonly commitIntervalMs?: number;
   /** How long `stop()` lets work in flight finish before abandoning it (uncommitted, fetched again by the next owner), ms; default 10 000. */
   readonly shutdownTimeoutMs?: number;
+  /** This instance's name in `tributary.traffic`; default `<hostname>-<pid>` (the pod's name, in a cluster). */
+  readonly instance?: string | undefined;
+  /** How often changed per-pipeline counts are published to `tributary.traffic`, ms; default 10 000. */
+  readonly trafficIntervalMs?: number;
   /** Port of `/healthz`, `/readyz` and `/metrics`; 0 picks a free one; undefined serves no HTTP. */
   readonly metricsPort?: number | undefined;
   /** Address the HTTP server binds; default 0.0.0.0. */
@@ -129,6 +135,7 @@ export class Processor {
   private started = false;
   private admin: Admin | undefined;
   private producer: Producer | undefined;
+  private traffic: TrafficPublisher | undefined;
   private consumer: Consumer | undefined;
   private view: CompactedTopicView | undefined;
   private topics: string[] = [];
@@ -208,6 +215,8 @@ export class Processor {
     await ensureTopics(this.admin, platformTopics());
     this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
     await this.producer.connect();
+    this.traffic = new TrafficPublisher({ producer: this.producer, instance: this.options.instance ?? `${hostname()}-${process.pid}`, intervalMs: this.options.trafficIntervalMs, logger: this.logger });
+    this.traffic.start();
     this.deadLetters = new DeadLetterSender({
       producer: this.producer,
       backoff: this.backoff,
@@ -422,6 +431,7 @@ export class Processor {
 
   /** Sends one record's outcome on its way; `settle` runs once it is final. */
   private dispatch(handled: Handled, record: SourceRecord, state: PartitionState, gen: Generation): void {
+    const pipeline = handled.kind === 'index' || handled.kind === 'drop' || handled.kind === 'deadLetter' ? handled.pipeline : null;
     const bytes = (record.value?.length ?? 0) + (handled.kind === 'index' ? handled.body.length : 0);
     this.budget.add(state.tenant, state.key, bytes);
     this.counters.inFlightBytes.inc(bytes);
@@ -432,7 +442,10 @@ export class Processor {
       this.counters.inFlightBytes.dec(bytes);
       this.counters.inFlightRecords.dec();
       if (outcome === undefined) this.counters.recordsAbandoned.inc({ tenant: state.tenant });
-      else this.counters.recordsOut.inc({ tenant: state.tenant, outcome });
+      else {
+        this.counters.recordsOut.inc({ tenant: state.tenant, outcome });
+        this.traffic?.count(state.tenant, pipeline, outcome);
+      }
       if (!gen.active) return;
       if (outcome !== undefined) {
         state.progress.complete(record.offset);
@@ -595,6 +608,7 @@ export class Processor {
         this.consumerRunning = false;
         this.counters.retainPartitions();
         await this.view?.stop();
+        await this.traffic?.stop();
         await this.producer?.disconnect();
         await this.admin?.disconnect();
         await this.elasticsearch.close();

@@ -18,8 +18,9 @@ export interface SourceRecord {
 /** What to do with one record. */
 export type Handled =
   | { readonly kind: 'index'; readonly tenant: string; readonly index: string; readonly id: string; readonly body: string; readonly op: 'create' | 'index'; readonly pipeline: string; readonly version: number }
-  | { readonly kind: 'drop'; readonly tenant: string }
-  | { readonly kind: 'deadLetter'; readonly tenant: string; readonly topic: string; readonly message: Message; readonly class: DeadLetterClass }
+  | { readonly kind: 'drop'; readonly tenant: string; readonly pipeline: string }
+  /** `pipeline`: the one in force for the record, null when none saw it (undecodable). */
+  | { readonly kind: 'deadLetter'; readonly tenant: string; readonly topic: string; readonly message: Message; readonly class: DeadLetterClass; readonly pipeline: string | null }
   /** Nothing is wrong with the record; something it needs (the schema registry) is unreachable. */
   | { readonly kind: 'retry'; readonly reason: string }
   /** Not a tenant topic at all: nothing to write, nowhere to dead-letter it. */
@@ -52,6 +53,7 @@ export class RecordHandler {
       tenant,
       topic: `dlq.${tenant}`,
       class: cls,
+      pipeline: extra.pipeline ?? null,
       message: deadLetterMessage(
         { key: record.key, value: record.value, headers: record.headers },
         { class: cls, message, ...extra, topic: record.topic, partition: record.partition, offset: record.offset, firstFailure: this.now().toISOString() },
@@ -70,7 +72,7 @@ export class RecordHandler {
     const pipeline = { pipeline: program.name, version: program.version };
     switch (outcome.kind) {
       case 'drop':
-        return { kind: 'drop', tenant };
+        return { kind: 'drop', tenant, pipeline: program.name };
       case 'deadLetter':
         return deadLetter(outcome.class, `${outcome.step}: ${outcome.message}`, { ...pipeline, rule: outcome.ruleIndex });
       case 'document': {

@@ -110,6 +110,7 @@ before(async () => {
     schemaRegistryUrl: engines.schemaRegistryUrl,
     groupId: uniqueName('processor'),
     topicRefreshMs: 1000,
+    trafficIntervalMs: 300,
     backoff: { initialMs: 50, maxMs: 500 },
     logger,
   });
@@ -153,6 +154,23 @@ test('records become documents, drops are not indexed, failures are dead letters
   assert.equal(parse?.rule, 0);
   assert.equal(parse?.topic, `logs.${tenant}`);
   assert.match(parse?.offset ?? '', /^\d+$/);
+
+  // What the processor counted, through tributary.traffic, as the control plane reports it.
+  const expected = {
+    '': { in: 1, indexed: 0, dropped: 0, deadLettered: 1 },
+    'checkout-api': { in: 3, indexed: 1, dropped: 1, deadLettered: 1 },
+  };
+  let last: unknown;
+  await eventually(`the traffic ${JSON.stringify(expected)} (last answer: ${JSON.stringify(last)})`, async () => {
+    const answer = await controlPlane.http.inject({ method: 'GET', url: `/v1/tenants/${tenant}/traffic`, headers: { authorization: `Bearer ${admin}` } });
+    last = answer.json<{ pipelinesLastHour: unknown }>().pipelinesLastHour;
+    try {
+      assert.deepEqual(last, expected);
+      return true;
+    } catch {
+      return undefined;
+    }
+  });
 });
 
 test('a record delivered twice is stored once', async () => {

@@ -259,7 +259,7 @@ test('the admin token sees every tenant and picks one', async () => {
     assert.match(list, new RegExp(tenantB));
     const row = await page.locator('table.tenants tr', { hasText: tenantA }).innerText();
     assert.match(row, /checkout v\d+/, 'the versions in force');
-    assert.match(await page.locator('table.tenants thead').innerText(), /Records in \(1 h\)\s+Lag\s+Dead letters \(1 h\)\s+Dead-letter rate/);
+    assert.match(await page.locator('table.tenants thead').innerText(), /Records \(1 h\)\s+Indexed\s+Dead-lettered\s+Dead-letter rate\s+Lag\s+Pipelines in force/);
     await page.screenshot({ path: join(shots, 'tenants.png'), fullPage: true });
     await page.getByRole('link', { name: tenantB }).click();
     await page.waitForURL(new RegExp(`/console/tenants/${tenantB}$`));

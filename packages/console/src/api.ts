@@ -115,6 +115,19 @@ export interface TenantTraffic {
   readonly pipelinesLastHour: Readonly<Record<string, TrafficCounts>>;
 }
 
+/** Every tenant at a glance, for the admin. */
+export interface PlatformTraffic {
+  readonly at: string;
+  readonly processors: number;
+  readonly tenants: ReadonlyArray<{
+    readonly tenant: string;
+    readonly lag: number;
+    readonly partitions: number;
+    readonly lastHour: TrafficCounts;
+    readonly pipelinesInForce: ReadonlyArray<{ readonly name: string; readonly version: number }>;
+  }>;
+}
+
 export interface PipelineInForce {
   readonly manifest: unknown;
   readonly version: number;
@@ -140,9 +153,10 @@ export class ConsoleApi {
     private readonly token: string,
   ) {}
 
-  async tenants(): Promise<string[]> {
-    const answer = await this.call({ method: 'GET', url: '/v1/tenants', token: this.token });
-    return answer.status === 200 ? ((answer.body as { tenants: string[] }).tenants ?? []) : [];
+  /** Every tenant at a glance (admin token); undefined if the API refuses or can't say. */
+  async platform(): Promise<PlatformTraffic | undefined> {
+    const answer = await this.call({ method: 'GET', url: '/v1/traffic', token: this.token });
+    return answer.status === 200 ? (answer.body as PlatformTraffic) : undefined;
   }
 
   /** The tenant's pipelines with their last change and dead letters; undefined if the API refuses. */

@@ -10,7 +10,7 @@ import { createContext, type ComponentChildren } from 'preact';
 import { useContext } from 'preact/hooks';
 import { renderToString } from 'preact-render-to-string';
 import { DEAD_LETTER_CLASSES } from '@tributary/kafka';
-import type { DeadLetter, DeadLetterFilter, DryRunResult, ManifestError, PipelineInForce, PipelineStatus, Principal, ReplayResult, TenantOverview, TenantTraffic, TrafficCounts } from './api.js';
+import type { DeadLetter, DeadLetterFilter, DryRunResult, ManifestError, PipelineInForce, PipelineStatus, PlatformTraffic, Principal, ReplayResult, TenantOverview, TenantTraffic, TrafficCounts } from './api.js';
 
 export interface Assets {
   readonly css: string;
@@ -134,14 +134,9 @@ function CsrfSlot() {
   return <Csrf token={useContext(CsrfToken)} />;
 }
 
-/** One tenant at a glance, for the admin. */
-export interface TenantGlance {
-  readonly tenant: string;
-  readonly traffic?: TenantTraffic | undefined;
-  readonly overview?: TenantOverview | undefined;
-}
-
-export function TenantsPage({ tenants }: { tenants: readonly TenantGlance[] }) {
+/** Every tenant at a glance, for the admin; `platform` undefined when the API could not say. */
+export function TenantsPage({ platform }: { platform: PlatformTraffic | undefined }) {
+  const tenants = platform?.tenants ?? [];
   return (
     <section>
       <h1>Tenants</h1>
@@ -150,38 +145,43 @@ export function TenantsPage({ tenants }: { tenants: readonly TenantGlance[] }) {
         <input id="tenant" name="tenant" required pattern="[a-z0-9]([a-z0-9-]*[a-z0-9])?" />
         <button type="submit">Open</button>
       </form>
-      {tenants.length === 0 ? (
+      {!platform ? (
+        <p class="alert" role="alert">
+          The control plane could not measure the tenants just now (Kafka away?). Go to a tenant by name, or reload in a moment.
+        </p>
+      ) : tenants.length === 0 ? (
         <p class="muted">No tenant has applied a pipeline yet.</p>
       ) : (
         <table class="tenants">
-          <caption>Records and dead letters of the last hour; lag: records the processors have not committed yet.</caption>
+          <caption>
+            Records of the last hour as the processors count them ({platform.processors} processors now); lag: records not processed yet. Measured <Time iso={platform.at} />.
+          </caption>
           <thead>
             <tr>
               <th scope="col">Tenant</th>
-              <th scope="col">Records in (1 h)</th>
-              <th scope="col">Lag</th>
-              <th scope="col">Dead letters (1 h)</th>
-              <th scope="col">Dead-letter rate</th>
+              <th scope="col" class="number">Records (1 h)</th>
+              <th scope="col" class="number">Indexed</th>
+              <th scope="col" class="number">Dead-lettered</th>
+              <th scope="col" class="number">Dead-letter rate</th>
+              <th scope="col" class="number">Lag</th>
               <th scope="col">Pipelines in force</th>
             </tr>
           </thead>
           <tbody>
-            {tenants.map(({ tenant, traffic, overview }) => {
-              const dead = overview?.deadLettersLastHour.total;
-              const rate = traffic && dead !== undefined && traffic.recordsLastHour > 0 ? `${((100 * dead) / traffic.recordsLastHour).toFixed(2)} %` : '—';
-              return (
-                <tr key={tenant}>
-                  <th scope="row">
-                    <a href={paths.tenant(tenant)}>{tenant}</a>
-                  </th>
-                  <td class="number">{traffic ? traffic.recordsLastHour : '—'}</td>
-                  <td class="number">{traffic ? traffic.lag : '—'}</td>
-                  <td class="number">{dead ?? '—'}</td>
-                  <td class="number">{rate}</td>
-                  <td>{(overview?.pipelines ?? []).filter((p) => p.version !== null).map((p) => `${p.name} v${p.version}`).join(', ') || '—'}</td>
-                </tr>
-              );
-            })}
+            {tenants.map(({ tenant, lag, lastHour, pipelinesInForce }) => (
+              <tr key={tenant}>
+                <th scope="row">
+                  <a href={paths.tenant(tenant)}>{tenant}</a>
+                </th>
+                <td class="number">{lastHour.in}</td>
+                <td class="number">{lastHour.indexed}</td>
+                <td class="number">{lastHour.deadLettered}</td>
+                {/* Of the records processed, so replays count on both sides and the rate stays a rate. */}
+                <td class="number">{lastHour.in > 0 ? `${((100 * lastHour.deadLettered) / lastHour.in).toFixed(2)} %` : '—'}</td>
+                <td class="number">{lag}</td>
+                <td>{pipelinesInForce.map((p) => `${p.name} v${p.version}`).join(', ') || '—'}</td>
+              </tr>
+            ))}
           </tbody>
         </table>
       )}

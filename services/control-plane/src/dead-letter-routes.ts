@@ -34,6 +34,23 @@ export interface TenantTraffic {
   readonly pipelinesLastHour: Readonly<Record<string, TrafficCounts>>;
 }
 
+/** Every tenant at a glance, for the admin (`GET /v1/traffic`). */
+export interface PlatformTraffic {
+  /** When it was measured; answers are shared for a few seconds. */
+  readonly at: string;
+  /** Members of the processor group now. */
+  readonly processors: number;
+  readonly tenants: ReadonlyArray<{
+    readonly tenant: string;
+    /** Records of logs.<tenant> the processor group has not committed yet. */
+    readonly lag: number;
+    readonly partitions: number;
+    /** What the processors did with the tenant's records over the last hour, every pipeline together. */
+    readonly lastHour: TrafficCounts;
+    readonly pipelinesInForce: ReadonlyArray<{ readonly name: string; readonly version: number }>;
+  }>;
+}
+
 export interface DeadLetterRouteDeps {
   readonly guard: (request: FastifyRequest<{ Params: TenantParams }>, reply: FastifyReply) => Promise<string | undefined>;
   readonly store: DeadLetterStore;

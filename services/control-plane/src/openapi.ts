@@ -58,6 +58,12 @@ export const OPENAPI = {
     '/v1/tenants': {
       get: { summary: 'Every tenant with a pipeline or an attempt at one (admin token only)', responses: { '200': { description: '{ tenants: [name] }' }, '403': { description: 'a tenant token' } } },
     },
+    '/v1/traffic': {
+      get: {
+        summary: "Every tenant at a glance (admin token only): lag from Kafka's offsets, the last hour from tributary.traffic, the pipelines in force; measured at most every 5 s",
+        responses: { '200': { description: '{ at, processors, tenants: [{ tenant, lag, partitions, lastHour: { in, indexed, dropped, deadLettered }, pipelinesInForce: [{ name, version }] }] }' }, '403': { description: 'a tenant token' } },
+      },
+    },
     '/v1/tenants/{tenant}/pipelines': {
       get: { summary: "List the tenant's accepted pipelines", responses: { '200': { description: '{ pipelines: [{ name, version, appliedAt }] }' } } },
     },

@@ -5,6 +5,7 @@ import { dryRunLine } from '@tributary/pipeline';
 import { mayAccess, type TokenAuthenticator } from './auth.js';
 import { errorClass, type ControlPlaneMetrics } from './metrics.js';
 import { OPENAPI } from './openapi.js';
+import type { PlatformTraffic } from './dead-letter-routes.js';
 
 export interface RouteDeps {
   readonly apply: ApplyDeps;
@@ -12,6 +13,8 @@ export interface RouteDeps {
   readonly metrics: ControlPlaneMetrics;
   /** True once the views have caught up with Kafka. */
   readonly ready: () => boolean;
+  /** Every tenant at a glance (`GET /v1/traffic`). */
+  readonly platformTraffic: () => Promise<PlatformTraffic>;
 }
 
 export type TenantParams = { tenant: string; name?: string };
@@ -34,17 +37,16 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
 
   // The admin's view of who is on the platform: every tenant with a pipeline, or an attempt at one.
   app.get('/v1/tenants', async (request, reply) => {
-    const principal = deps.auth.authenticate(request.headers.authorization);
-    if (!principal) {
-      deps.metrics.authFailures.inc({ status: '401' });
-      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'a bearer token is required' });
-    }
-    if (principal.kind !== 'admin') {
-      deps.metrics.authFailures.inc({ status: '403' });
-      return reply.code(403).send({ error: 'only the admin token lists tenants' });
-    }
+    if (!(await adminOnly(deps, request, reply, 'lists tenants'))) return reply;
     const tenants = new Set([...deps.apply.registry.list().map((p) => p.tenant), ...deps.apply.statuses.tenants()]);
     return { tenants: [...tenants].sort() };
+  });
+
+  // The admin's glance: every tenant's lag and last hour in one answer, so a page of them costs one.
+  app.get('/v1/traffic', async (request, reply) => {
+    if (!(await adminOnly(deps, request, reply, 'sees every tenant'))) return reply;
+    if (!deps.ready()) return reply.code(503).send({ error: 'loading state from Kafka' });
+    return deps.platformTraffic();
   });
 
   app.get<{ Params: TenantParams }>('/v1/tenants/:tenant/pipelines', async (request, reply) => {
@@ -128,6 +130,22 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
  * Authenticates a tenant route: a valid tenant (and pipeline name), a token for that tenant
  * (or the admin's), state loaded. Resolves with the tenant, or undefined once it has answered.
  */
+/** Authenticates an admin-only request; false once it has answered (401, 403). */
+export async function adminOnly(deps: Pick<RouteDeps, 'auth' | 'metrics'>, request: FastifyRequest, reply: FastifyReply, what: string): Promise<boolean> {
+  const principal = deps.auth.authenticate(request.headers.authorization);
+  if (!principal) {
+    deps.metrics.authFailures.inc({ status: '401' });
+    await reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'a bearer token is required' });
+    return false;
+  }
+  if (principal.kind !== 'admin') {
+    deps.metrics.authFailures.inc({ status: '403' });
+    await reply.code(403).send({ error: `only the admin token ${what}` });
+    return false;
+  }
+  return true;
+}
+
 export function tenantGuard(deps: Pick<RouteDeps, 'auth' | 'metrics' | 'ready'>) {
   return async (request: FastifyRequest<{ Params: TenantParams }>, reply: FastifyReply): Promise<string | undefined> => {
     const tenant = parseTenant(request.params.tenant, 'tenant');

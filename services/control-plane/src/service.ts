@@ -8,9 +8,12 @@ import { CompactedTopicView, createKafka, DeadLetterStore, DELIVERIES_TOPIC, sam
 import { registerConsole } from '@tributary/console';
 import { TokenAuthenticator, type TokenConfig } from './auth.js';
 import { ControlPlaneMetrics } from './metrics.js';
-import { isUnknownTopic, registerDeadLetterRoutes, type PipelineOverview, type TenantTraffic } from './dead-letter-routes.js';
+import { isUnknownTopic, registerDeadLetterRoutes, type PipelineOverview, type PlatformTraffic, type TenantTraffic } from './dead-letter-routes.js';
 import { registerRoutes, tenantGuard } from './routes.js';
 import { DeliveryBook } from './status.js';
+
+/** How long one measurement of every tenant (`GET /v1/traffic`) is shared, ms. */
+const GLANCE_TTL_MS = 5000;
 
 export interface ControlPlaneOptions {
   readonly brokers: readonly string[];
@@ -43,6 +46,7 @@ export class ControlPlane {
   private store: PipelineStore | undefined;
   private readonly deliveries = new DeliveryBook();
   private readonly trafficBook = new TrafficBook();
+  private glance: { at: number; answer: Promise<PlatformTraffic> } | undefined;
   private readonly metrics = new ControlPlaneMetrics();
   private readonly app: FastifyInstance;
   private views: CompactedTopicView[] = [];
@@ -86,7 +90,7 @@ export class ControlPlane {
       onPublishFailure: (topic) => this.metrics.publishFailures.inc({ topic }),
     });
     this.store = store;
-    const routes = { apply: store.deps, auth: new TokenAuthenticator(this.options.tokens), metrics: this.metrics, ready: () => this.loaded };
+    const routes = { apply: store.deps, auth: new TokenAuthenticator(this.options.tokens), metrics: this.metrics, ready: () => this.loaded, platformTraffic: () => this.platformTraffic() };
     registerRoutes(this.app, routes);
     registerDeadLetterRoutes(this.app, {
       guard: tenantGuard(routes),
@@ -164,6 +168,46 @@ export class ControlPlane {
       if (!isUnknownTopic(err)) throw err;
       return { tenant, recordsLastHour: 0, lag: 0, partitions: 0, processors: 0, pipelinesLastHour: this.pipelinesLastHour(tenant) };
     }
+  }
+
+  /**
+   * Every tenant at a glance: one lag sample over all their topics, the traffic from memory.
+   * Shared for GLANCE_TTL_MS, so admins refreshing a page don't multiply Kafka requests.
+   */
+  private platformTraffic(): Promise<PlatformTraffic> {
+    const now = Date.now();
+    if (this.glance && now - this.glance.at < GLANCE_TTL_MS) return this.glance.answer;
+    const answer = this.measurePlatform();
+    this.glance = { at: now, answer };
+    // A failure is not kept: the next request measures again.
+    answer.catch(() => {
+      if (this.glance?.answer === answer) this.glance = undefined;
+    });
+    return answer;
+  }
+
+  private async measurePlatform(): Promise<PlatformTraffic> {
+    const { registry, statuses, admin } = this.store as PipelineStore;
+    const tenants = [...new Set([...registry.list().map((p) => p.tenant), ...statuses.tenants()])].sort();
+    const existing = new Set(await admin.listTopics());
+    const topics = tenants.map((t) => `logs.${t}`).filter((t) => existing.has(t));
+    const sample = await sampleLag(admin, this.options.processorGroup ?? 'tributary-processor', topics);
+    const lag = new Map<string, { lag: number; partitions: number }>();
+    for (const p of sample.partitions) {
+      const entry = lag.get(p.topic) ?? { lag: 0, partitions: 0 };
+      lag.set(p.topic, { lag: entry.lag + Math.max(0, p.high - p.committed), partitions: entry.partitions + 1 });
+    }
+    const lastHour = this.trafficBook.tenants();
+    return {
+      at: new Date(sample.at).toISOString(),
+      processors: sample.members,
+      tenants: tenants.map((tenant) => ({
+        tenant,
+        ...(lag.get(`logs.${tenant}`) ?? { lag: 0, partitions: 0 }),
+        lastHour: lastHour.get(tenant) ?? { in: 0, indexed: 0, dropped: 0, deadLettered: 0 },
+        pipelinesInForce: registry.list(tenant).map((p) => ({ name: p.name, version: p.version })),
+      })),
+    };
   }
 
   private pipelinesLastHour(tenant: string): TenantTraffic['pipelinesLastHour'] {

@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { createElasticsearch } from '@tributary/elasticsearch';
-import { createKafka, PIPELINES_TOPIC, STATUS_TOPIC } from '@tributary/kafka';
+import { createKafka, PIPELINES_TOPIC, STATUS_TOPIC, TRAFFIC_TOPIC, TrafficRecorder } from '@tributary/kafka';
 import { testEngines, uniqueName } from '@tributary/testkit';
 import { ControlPlane } from '../index.js';
 
@@ -291,4 +291,43 @@ test('dry-run validates as an apply would and runs sample lines, applying nothin
   const listed = await get('/v1/tenants', admin);
   assert.equal(listed.statusCode, 200);
   assert.ok(listed.json().tenants.includes(tenant));
+});
+
+test("the admin's glance: every tenant's lag, its last hour from tributary.traffic and its pipelines in force, in one answer", async () => {
+  assert.equal((await get('/v1/traffic', tokens[tenant])).statusCode, 403, 'a tenant token does not see every tenant');
+  // A pipeline in force (and the tenant's topics), whichever tests ran before.
+  const applied = await put(manifest((t) => t.replace('name: checkout-api', 'name: glance')), { name: 'glance' });
+  assert.ok([200, 201].includes(applied.statusCode), applied.body);
+  // Two processors' counts for the tenant, as they publish them.
+  const kafka = createKafka({ brokers: engines.brokers, clientId: 'control-plane-test' }, logger);
+  const producer = kafka.producer({ idempotent: true });
+  await producer.connect();
+  try {
+    const one = new TrafficRecorder('processor-1');
+    const two = new TrafficRecorder('processor-2');
+    for (let i = 0; i < 3; i++) one.count(tenant, 'checkout-api', 'indexed');
+    two.count(tenant, 'checkout-api', 'dead_lettered');
+    two.count(tenant, null, 'dead_lettered');
+    await producer.send({ topic: TRAFFIC_TOPIC, acks: -1, messages: [...one.drain(), ...two.drain()] });
+    // Records nobody processed: lag.
+    await producer.send({ topic: `logs.${tenant}`, acks: -1, messages: [{ key: 'a', value: 'x' }, { key: 'b', value: 'y' }] });
+  } finally {
+    await producer.disconnect();
+  }
+  let row: { tenant: string; lag: number; partitions: number; lastHour: unknown; pipelinesInForce: unknown } | undefined;
+  for (let i = 0; i < 40; i++) {
+    const answer = await get('/v1/traffic', admin);
+    assert.equal(answer.statusCode, 200, answer.body);
+    row = answer.json().tenants.find((t: { tenant: string }) => t.tenant === tenant);
+    if (JSON.stringify(row?.lastHour) === JSON.stringify({ in: 5, indexed: 3, dropped: 0, deadLettered: 2 }) && (row?.lag ?? 0) >= 2) break;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  assert.deepEqual(row?.lastHour, { in: 5, indexed: 3, dropped: 0, deadLettered: 2 }, 'both processors, every pipeline (and the undecodable) together');
+  assert.ok((row?.lag ?? 0) >= 2, `the unprocessed records are lag (${row?.lag})`);
+  assert.equal(row?.partitions, 2);
+  const inForce = (await get(`/v1/tenants/${tenant}/pipelines`)).json().pipelines.map((p: { name: string; version: number }) => ({ name: p.name, version: p.version }));
+  assert.ok(inForce.length > 0);
+  assert.deepEqual(row?.pipelinesInForce, inForce, 'the pipelines in force, as the tenant lists them');
+  const perTenant = await get(`/v1/tenants/${tenant}/traffic`);
+  assert.deepEqual(perTenant.json().pipelinesLastHour, { '': { in: 1, indexed: 0, dropped: 0, deadLettered: 1 }, 'checkout-api': { in: 4, indexed: 3, dropped: 0, deadLettered: 1 } });
 });

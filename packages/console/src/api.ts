@@ -184,9 +184,9 @@ export class ConsoleApi {
     };
   }
 
-  /** Dead letters matching `filter`, oldest first (at most `limit`); none before the tenant has a dead-letter topic. */
+  /** The latest dead letters matching `filter`, newest first (at most `limit`); none before the tenant has a dead-letter topic. */
   async deadLetters(tenant: string, filter: DeadLetterFilter, limit = 100): Promise<{ status: number; deadLetters: readonly DeadLetter[]; errors?: readonly ManifestError[] }> {
-    const query = new URLSearchParams({ ...(definedOnly(filter) as Record<string, string>), limit: String(limit) });
+    const query = new URLSearchParams({ ...(definedOnly(filter) as Record<string, string>), limit: String(limit), order: 'newest' });
     const answer = await this.call({ method: 'GET', url: `/v1/tenants/${path(tenant)}/deadletters?${query.toString()}`, token: this.token });
     if (answer.status === 200) return { status: 200, deadLetters: (answer.body as { deadLetters: DeadLetter[] }).deadLetters };
     return answer.status === 404 ? { status: 200, deadLetters: [] } : { status: answer.status, deadLetters: [], errors: errorsOf(answer) };

@@ -608,7 +608,7 @@ export function DeadLettersPage(view: DeadLettersView) {
       </form>
       <p class="muted">The newest first: those of the last hour, then each new one as it is written.</p>
       <ol class="dead-letters" id="dead-letters" data-stream={stream} aria-live="polite">
-        {[...view.letters].reverse().map((letter) => (
+        {view.letters.map((letter) => (
           <DeadLetterItem key={`${letter.partition}/${letter.offset}`} letter={letter} />
         ))}
       </ol>

@@ -54,6 +54,8 @@ export interface ListOptions {
   /** Most records looked at (the filter runs on what is read); default 100 000. */
   readonly maxScan?: number;
   readonly timeoutMs?: number;
+  /** `newest`: the latest `limit` (read from each partition's end back), newest first; default `oldest`. */
+  readonly order?: 'oldest' | 'newest';
 }
 
 export interface ListResult {
@@ -142,6 +144,7 @@ export class DeadLetterStore {
     const limit = options.limit ?? 100;
     const maxScan = options.maxScan ?? 100_000;
     const ranges = await this.ranges(topic, filter);
+    if (options.order === 'newest') return this.listNewest(topic, ranges, filter, limit, maxScan, options.timeoutMs);
     // Oldest first across partitions: take up to `limit` of each, then merge by time.
     const found: Array<{ at: number; letter: StoredDeadLetter }> = [];
     const perPartition = new Map<number, number>();
@@ -158,6 +161,48 @@ export class DeadLetterStore {
     }, options.timeoutMs);
     found.sort((a, b) => a.at - b.at || a.letter.partition - b.letter.partition);
     const complete = read.complete && found.length <= limit && [...perPartition.values()].every((n) => n < limit);
+    return { deadLetters: found.slice(0, limit).map((f) => f.letter), scanned, complete };
+  }
+
+  /**
+   * The latest `limit` matching, newest first: each partition is read backwards in windows
+   * (forward within one), until it has `limit` of its own or its range is done.
+   */
+  private async listNewest(topic: string, ranges: Range[], filter: DeadLetterFilter, limit: number, maxScan: number, timeoutMs?: number): Promise<ListResult> {
+    const window = BigInt(Math.max(limit, 500));
+    const found: Array<{ at: number; letter: StoredDeadLetter }> = [];
+    const perPartition = new Map<number, number>();
+    let scanned = 0;
+    let complete = true;
+    let left = ranges.filter((r) => r.from < r.to).map((r) => ({ partition: r.partition, from: r.from, to: r.to }));
+    const deadline = Date.now() + (timeoutMs ?? 30_000);
+    while (left.length > 0) {
+      if (scanned >= maxScan || Date.now() >= deadline) {
+        complete = false;
+        break;
+      }
+      const windows = left.map((r) => ({ partition: r.partition, from: r.to - window > r.from ? r.to - window : r.from, to: r.to }));
+      const starts = new Map(windows.map((w) => [w.partition, w.from]));
+      const read = await this.read(topic, windows, (partition, message) => {
+        scanned++;
+        const letter = this.matching(topic, partition, message, filter);
+        if (letter) {
+          found.push({ at: Number(message.timestamp), letter });
+          perPartition.set(partition, (perPartition.get(partition) ?? 0) + 1);
+        }
+        return scanned >= maxScan ? 'stop' : 'next';
+      }, Math.max(1, deadline - Date.now()));
+      if (!read.complete) {
+        complete = false;
+        break;
+      }
+      const rest = left.map((r) => ({ ...r, to: starts.get(r.partition) ?? r.from })).filter((r) => r.from < r.to);
+      left = rest.filter((r) => (perPartition.get(r.partition) ?? 0) < limit);
+      // A partition with `limit` of its own and older records left: more may match.
+      if (left.length < rest.length) complete = false;
+    }
+    found.sort((a, b) => b.at - a.at || b.letter.partition - a.letter.partition || Number(BigInt(b.letter.offset) - BigInt(a.letter.offset)));
+    if (found.length > limit) complete = false;
     return { deadLetters: found.slice(0, limit).map((f) => f.letter), scanned, complete };
   }
 

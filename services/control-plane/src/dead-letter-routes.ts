@@ -123,8 +123,10 @@ export function registerDeadLetterRoutes(app: FastifyInstance, deps: DeadLetterR
     const filter = parseDeadLetterFilter(request.query);
     const errors: FieldProblem[] = filter.ok ? [] : filter.errors;
     const limit = wholeNumber(request.query, 'limit', 1, 1000, errors) ?? 100;
+    const order = request.query['order'] ?? 'oldest';
+    if (order !== 'oldest' && order !== 'newest') errors.push({ path: 'order', reason: `must be oldest or newest, not ${JSON.stringify(order)}` });
     if (!filter.ok || errors.length > 0) return reply.code(400).send({ errors });
-    return withTopic(reply, tenant, () => deps.store.list(tenant, filter.value, { limit }));
+    return withTopic(reply, tenant, () => deps.store.list(tenant, filter.value, { limit, order: order as 'oldest' | 'newest' }));
   });
 
   app.get<{ Params: TenantParams }>('/v1/tenants/:tenant/status', async (request, reply) => {

@@ -107,13 +107,14 @@ export const OPENAPI = {
     },
     '/v1/tenants/{tenant}/deadletters': {
       get: {
-        summary: "The tenant's dead letters, oldest first: time → offsets, then the filter",
+        summary: "The tenant's dead letters, oldest first (or the latest, newest first, with order=newest): time → offsets, then the filter",
         parameters: [
           { name: 'since', in: 'query', schema: { type: 'string', format: 'date-time' } },
           { name: 'until', in: 'query', schema: { type: 'string', format: 'date-time' }, description: 'inclusive' },
           { name: 'class', in: 'query', schema: { type: 'string', enum: [...DEAD_LETTER_CLASSES] } },
           { name: 'pipeline', in: 'query', schema: { type: 'string' } },
           { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+          { name: 'order', in: 'query', schema: { type: 'string', enum: ['oldest', 'newest'], default: 'oldest' } },
         ],
         responses: {
           '200': {

@@ -120,6 +120,22 @@ test('dead letters are listed with their cause, followed live, replayed after a 
   assert.equal(first.replayCount, 0);
   assert.equal((await deadLetters('?limit=4')).deadLetters.length, 4);
   assert.equal((await deadLetters('?limit=4')).complete, false);
+  // The latest first: the same dead letters as the oldest-first list's end, newest at the top.
+  const at = (l: StoredDeadLetter): number => Date.parse(l.timestamp);
+  const newest = await deadLetters('?limit=4&order=newest');
+  assert.equal(newest.deadLetters.length, 4);
+  assert.equal(newest.complete, false, 'eleven older ones are left');
+  assert.ok(newest.deadLetters.every((l, i, all) => i === 0 || at(all[i - 1]!) >= at(l)), 'newest first');
+  const cut = at(newest.deadLetters.at(-1)!);
+  assert.ok(listed.filter((l) => at(l) > cut).every((l) => newest.deadLetters.some((n) => n.partition === l.partition && n.offset === l.offset)), 'nothing newer left out');
+  const wholeNewest = await deadLetters('?order=newest&class=parse');
+  assert.equal(wholeNewest.complete, true);
+  assert.deepEqual(
+    wholeNewest.deadLetters.map((l) => `${l.partition}/${l.offset}`).sort(),
+    listed.map((l) => `${l.partition}/${l.offset}`).sort(),
+    'all fifteen either way',
+  );
+  assert.deepEqual((await request('GET', `/v1/tenants/${tenant}/deadletters?order=latest`)).json().errors, [{ path: 'order', reason: 'must be oldest or newest, not "latest"' }]);
   assert.equal((await deadLetters('?class=schema')).deadLetters.length, 0);
   assert.equal((await deadLetters(`?until=${encodeURIComponent('2000-01-01T00:00:00Z')}`)).deadLetters.length, 0, 'time → offsets');
   const bad = await request('GET', `/v1/tenants/${tenant}/deadletters?since=yesterday&class=nope&limit=0`);

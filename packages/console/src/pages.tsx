@@ -195,6 +195,9 @@ function State({ version, lastAttempt }: { version: number | null; lastAttempt: 
   return version === null ? <span class="state muted">Not in force</span> : <span class="state ok">In force</span>;
 }
 
+/** `1 record`, `5 records`. */
+const counted = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 const NO_RECORDS: TrafficCounts = { in: 0, indexed: 0, dropped: 0, deadLettered: 0 };
 
 /** A pipeline's last hour in four cells; dashes when the figures are unavailable. */
@@ -219,7 +222,7 @@ export function PipelinesPage({ overview, traffic }: { overview: TenantOverview;
       </h1>
       {traffic && (
         <p class="glance">
-          {`${traffic.recordsLastHour} records in the last hour · ${traffic.lag} waiting to be processed · ${overview.deadLettersLastHour.total} dead letters in the last hour`}
+          {`${counted(traffic.recordsLastHour, 'record')} in the last hour · ${traffic.lag} waiting to be processed · ${counted(overview.deadLettersLastHour.total, 'dead letter')} in the last hour`}
         </p>
       )}
       <p class="row">

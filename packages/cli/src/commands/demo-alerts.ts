@@ -19,15 +19,16 @@ export interface DemoFiles {
  * their subscription pointed at the demo's receiver and signed with a fresh key, so a new
  * user can apply the fix with the ordinary command.
  */
-export function writeDemoFiles(stateDir: string, receiverUrl: string, secret: string): DemoFiles {
+/** `tenant`: `payments` in the demo; a test writes the same files for a tenant of its own. */
+export function writeDemoFiles(stateDir: string, receiverUrl: string, secret: string, tenant = 'payments'): DemoFiles {
   const dir = join(stateDir, 'demo');
   const secretsDir = join(dir, 'secrets');
-  mkdirSync(join(secretsDir, 'payments'), { recursive: true });
-  writeFileSync(join(secretsDir, 'payments', 'demo-hook'), `${secret}\n`, { mode: 0o600 });
+  mkdirSync(join(secretsDir, tenant), { recursive: true });
+  writeFileSync(join(secretsDir, tenant, 'demo-hook'), `${secret}\n`, { mode: 0o600 });
   const hook = `{ url: "${receiverUrl}", secretRef: demo-hook, windowSeconds: 30 }`;
   const write = (name: string): string => {
     const path = join(dir, name);
-    writeFileSync(path, readFileSync(join(EXAMPLES, name), 'utf8').replace(EXAMPLE_HOOK, hook));
+    writeFileSync(path, readFileSync(join(EXAMPLES, name), 'utf8').replace(EXAMPLE_HOOK, hook).replace('namespace: payments', `namespace: ${tenant}`));
     return path;
   };
   return { manifest: write('checkout-api.yaml'), fixed: write('checkout-api-fixed.yaml'), secretsDir, secret };

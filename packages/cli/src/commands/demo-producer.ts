@@ -19,7 +19,8 @@ export class DemoProducer {
   private timer: NodeJS.Timeout | undefined;
   private offset = 0;
 
-  constructor(private readonly kafka: Kafka, private readonly intervalMs = 1000) {}
+  /** `tenant`: `payments` in the demo; a test runs the same producer for a tenant of its own. */
+  constructor(private readonly kafka: Kafka, private readonly intervalMs = 1000, private readonly tenant = 'payments') {}
 
   async start(): Promise<void> {
     this.producer = this.kafka.producer({ idempotent: true });
@@ -37,11 +38,11 @@ export class DemoProducer {
       time: new Date().toISOString(),
       stream: 'stdout',
       message,
-      source: { kind: 'file', node: 'demo-node', path: '/var/log/pods/payments_checkout-0_demo/api/0.log', offset: this.offset * 200 },
-      kubernetes: { namespace: 'payments', pod: 'checkout-0', pod_uid: 'demo', container: 'api', labels: { app: 'checkout' } },
+      source: { kind: 'file', node: 'demo-node', path: `/var/log/pods/${this.tenant}_checkout-0_demo/api/0.log`, offset: this.offset * 200 },
+      kubernetes: { namespace: this.tenant, pod: 'checkout-0', pod_uid: 'demo', container: 'api', labels: { app: 'checkout' } },
     };
     this.offset++;
-    await this.producer?.send({ topic: 'logs.payments', messages: [{ key: 'demo/api', value: encodeEnvelope(envelope) }] });
+    await this.producer?.send({ topic: `logs.${this.tenant}`, messages: [{ key: 'demo/api', value: encodeEnvelope(envelope) }] });
   }
 
   async stop(): Promise<void> {

@@ -171,6 +171,8 @@ function banner(state: BackgroundState, stateDir: string, services: Services | u
       `              npx tributary apply -f ${services.demo.fixed}   # index lines cut short, with error.*`,
       '              npx tributary dlq replay --tenant payments --since 10m',
       `              curl -s '${es ?? ''}/logs.payments.*/_search?q=error.type:parse&size=1&pretty'`,
+      `              or in the console (${services.controlPlane}/console, token ${services.demoToken}): payments → checkout-api`,
+      '              → Its dead letters (live); paste the fixed manifest into the editor, Apply; then Replay the last minutes',
     );
   }
   const kubeconfig = state.env['KUBECONFIG'];

@@ -3,6 +3,7 @@
  * same routes the CLI uses, with the signed-in token, so the console can never see or do
  * more than that token may through the API.
  */
+import type { TrafficCounts } from '@tributary/kafka';
 
 /** Who a token is, as the control plane's authenticator says. */
 export type Principal = { readonly kind: 'tenant'; readonly tenant: string } | { readonly kind: 'admin' };
@@ -97,13 +98,8 @@ export interface TenantOverview {
   readonly pipelines: readonly PipelineSummary[];
 }
 
-/** What a pipeline's records became over the last hour, as the processors count them. */
-export interface TrafficCounts {
-  readonly in: number;
-  readonly indexed: number;
-  readonly dropped: number;
-  readonly deadLettered: number;
-}
+/** What a pipeline's records became over the last hour, as the processors count them (tributary.traffic). */
+export type { TrafficCounts };
 
 /** From Kafka's offsets: records in over the last hour, and what the processors still have to do; per pipeline, their counts. */
 export interface TenantTraffic {

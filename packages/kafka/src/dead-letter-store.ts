@@ -41,6 +41,15 @@ export interface StoredDeadLetter {
   readonly truncated: boolean;
 }
 
+/** What a listing found so far: the matches with their times, per partition, and the records read. */
+interface Tally {
+  readonly found: Array<{ at: number; letter: StoredDeadLetter }>;
+  readonly perPartition: Map<number, number>;
+  scanned: number;
+}
+
+const newTally = (): Tally => ({ found: [], perPartition: new Map(), scanned: 0 });
+
 /** A partition's offsets [from, to) to read. */
 interface Range {
   readonly partition: number;
@@ -146,22 +155,28 @@ export class DeadLetterStore {
     const ranges = await this.ranges(topic, filter);
     if (options.order === 'newest') return this.listNewest(topic, ranges, filter, limit, maxScan, options.timeoutMs);
     // Oldest first across partitions: take up to `limit` of each, then merge by time.
-    const found: Array<{ at: number; letter: StoredDeadLetter }> = [];
-    const perPartition = new Map<number, number>();
-    let scanned = 0;
+    const tally = newTally();
     const read = await this.read(topic, ranges, (partition, message) => {
-      scanned++;
-      const letter = this.matching(topic, partition, message, filter);
-      if (letter) {
-        found.push({ at: Number(message.timestamp), letter });
-        perPartition.set(partition, (perPartition.get(partition) ?? 0) + 1);
-      }
-      if (scanned >= maxScan) return 'stop';
-      return (perPartition.get(partition) ?? 0) >= limit ? 'done' : 'next';
+      const inPartition = this.tallyRecord(tally, topic, filter, partition, message);
+      if (tally.scanned >= maxScan) return 'stop';
+      return inPartition >= limit ? 'done' : 'next';
     }, options.timeoutMs);
+    const { found, perPartition, scanned } = tally;
     found.sort((a, b) => a.at - b.at || a.letter.partition - b.letter.partition);
     const complete = read.complete && found.length <= limit && [...perPartition.values()].every((n) => n < limit);
     return { deadLetters: found.slice(0, limit).map((f) => f.letter), scanned, complete };
+  }
+
+  /** Counts a record read, keeps it if it matches; the matches of its partition so far. */
+  private tallyRecord(tally: Tally, topic: string, filter: DeadLetterFilter, partition: number, message: KafkaMessage): number {
+    tally.scanned++;
+    const letter = this.matching(topic, partition, message, filter);
+    const inPartition = (tally.perPartition.get(partition) ?? 0) + (letter ? 1 : 0);
+    if (letter) {
+      tally.found.push({ at: Number(message.timestamp), letter });
+      tally.perPartition.set(partition, inPartition);
+    }
+    return inPartition;
   }
 
   /**
@@ -170,27 +185,21 @@ export class DeadLetterStore {
    */
   private async listNewest(topic: string, ranges: Range[], filter: DeadLetterFilter, limit: number, maxScan: number, timeoutMs?: number): Promise<ListResult> {
     const window = BigInt(Math.max(limit, 500));
-    const found: Array<{ at: number; letter: StoredDeadLetter }> = [];
-    const perPartition = new Map<number, number>();
-    let scanned = 0;
+    const tally = newTally();
+    const { found, perPartition } = tally;
     let complete = true;
     let left = ranges.filter((r) => r.from < r.to).map((r) => ({ partition: r.partition, from: r.from, to: r.to }));
     const deadline = Date.now() + (timeoutMs ?? 30_000);
     while (left.length > 0) {
-      if (scanned >= maxScan || Date.now() >= deadline) {
+      if (tally.scanned >= maxScan || Date.now() >= deadline) {
         complete = false;
         break;
       }
       const windows = left.map((r) => ({ partition: r.partition, from: r.to - window > r.from ? r.to - window : r.from, to: r.to }));
       const starts = new Map(windows.map((w) => [w.partition, w.from]));
       const read = await this.read(topic, windows, (partition, message) => {
-        scanned++;
-        const letter = this.matching(topic, partition, message, filter);
-        if (letter) {
-          found.push({ at: Number(message.timestamp), letter });
-          perPartition.set(partition, (perPartition.get(partition) ?? 0) + 1);
-        }
-        return scanned >= maxScan ? 'stop' : 'next';
+        this.tallyRecord(tally, topic, filter, partition, message);
+        return tally.scanned >= maxScan ? 'stop' : 'next';
       }, Math.max(1, deadline - Date.now()));
       if (!read.complete) {
         complete = false;
@@ -203,7 +212,7 @@ export class DeadLetterStore {
     }
     found.sort((a, b) => b.at - a.at || b.letter.partition - a.letter.partition || Number(BigInt(b.letter.offset) - BigInt(a.letter.offset)));
     if (found.length > limit) complete = false;
-    return { deadLetters: found.slice(0, limit).map((f) => f.letter), scanned, complete };
+    return { deadLetters: found.slice(0, limit).map((f) => f.letter), scanned: tally.scanned, complete };
   }
 
   /**

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, IHeaders, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { tenantNames } from '@tributary/tenant';
-import { DEAD_LETTER_HEADERS, headerText, readDeadLetter, type DeadLetterCause, type DeadLetterClass } from './dead-letter.js';
+import { DEAD_LETTER_CLASSES, DEAD_LETTER_HEADERS, headerText, readDeadLetter, type DeadLetterCause, type DeadLetterClass } from './dead-letter.js';
 
 /** Headers a replayed record carries into `logs.<tenant>` (and, if it fails again, back into the dead letter). */
 export const REPLAY_HEADERS = {
@@ -97,6 +97,10 @@ export interface ReplayResult {
   readonly skipped: number;
   /** Records read so far by this replay (this call). */
   readonly scanned: number;
+  /** Records the whole replay reads (fixed at its first call), matching or not. */
+  readonly total: number;
+  /** Of those, records still to read: the progress is `(total - remaining) / total`. */
+  readonly remaining: number;
   /** Set while there is more: pass it back to go on. */
   readonly resume?: string | undefined;
   readonly done: boolean;
@@ -129,9 +133,25 @@ export interface DeadLetterStoreOptions {
   readonly valueChars?: number;
 }
 
+/**
+ * Where a replay is: the offsets left to read, and what it was asked for at its first call
+ * (the filter and how many records it had to read), so a resumed call replays exactly what
+ * the first one would have, whatever filter comes with it.
+ */
 interface Cursor {
   readonly id: string;
   readonly ranges: ReadonlyArray<readonly [number, string, string]>;
+  /** Absent in tokens from before it was carried: the call's own filter applies. */
+  readonly filter?: CursorFilter;
+  readonly total?: number;
+}
+
+interface CursorFilter {
+  readonly since?: number;
+  readonly until?: number;
+  readonly class?: DeadLetterClass;
+  readonly pipeline?: string;
+  readonly offsets?: readonly string[];
 }
 
 /**
@@ -222,7 +242,7 @@ export class DeadLetterStore {
   async count(tenant: string, since: number, options: { maxScan?: number; timeoutMs?: number } = {}): Promise<DeadLetterCounts> {
     const topic = tenantNames(tenant).deadLetterTopic;
     const ranges = await this.ranges(topic, { since });
-    const total = ranges.reduce((n, r) => n + Number(r.to > r.from ? r.to - r.from : 0n), 0);
+    const total = recordsIn(ranges);
     const maxScan = options.maxScan ?? 200_000;
     const byPipeline: Record<string, Record<string, number>> = {};
     let scanned = 0;
@@ -242,14 +262,17 @@ export class DeadLetterStore {
    * Re-produces the matching dead letters' original key and value, byte for byte, to
    * `logs.<tenant>`, with their own headers (not the dead-letter ones) and the replay's: the
    * processor runs them through the pipeline now in force, and their ids make a second
-   * replay store nothing twice. The offsets to read are fixed at the first call (carried in
-   * `resume`), so what fails again during the replay is not replayed by it.
+   * replay store nothing twice. The offsets to read and the filter are fixed at the first
+   * call (carried in `resume`), so what fails again during the replay is not replayed by it,
+   * and a resumed call replays what the first one was asked for.
    */
-  async replay(tenant: string, filter: DeadLetterFilter, options: ReplayOptions = {}): Promise<ReplayResult> {
+  async replay(tenant: string, requested: DeadLetterFilter, options: ReplayOptions = {}): Promise<ReplayResult> {
     const names = tenantNames(tenant);
     const topic = names.deadLetterTopic;
-    const cursor = options.resume ? decodeCursor(options.resume) : { id: randomUUID(), ranges: (await this.ranges(topic, filter)).map((r) => [r.partition, String(r.from), String(r.to)] as const) };
+    const cursor: Cursor = options.resume ? decodeCursor(options.resume) : await this.startReplay(topic, requested);
+    const filter = cursor.filter ? filterOfCursor(cursor.filter) : requested;
     const ranges: Range[] = cursor.ranges.map(([partition, from, to]) => ({ partition, from: BigInt(from), to: BigInt(to) }));
+    const total = cursor.total ?? recordsIn(ranges);
     const maxRecords = options.maxRecords ?? 10_000;
     const maxReplays = options.maxReplays ?? 3;
     const rate = options.ratePerSecond ?? 500;
@@ -297,8 +320,14 @@ export class DeadLetterStore {
     await flush();
     const left = ranges.filter((r) => r.from < r.to);
     const done = read.complete && left.length === 0;
-    const resume = done ? undefined : encodeCursor({ id: cursor.id, ranges: left.map((r) => [r.partition, String(r.from), String(r.to)] as const) });
-    return { replayId: cursor.id, matched, replayed: options.dryRun ? 0 : replayed, skipped, scanned, resume, done };
+    const remaining = done ? 0 : recordsIn(left);
+    const resume = done ? undefined : encodeCursor({ ...cursor, ranges: left.map((r) => [r.partition, String(r.from), String(r.to)] as const), total });
+    return { replayId: cursor.id, matched, replayed: options.dryRun ? 0 : replayed, skipped, scanned, total, remaining, resume, done };
+  }
+
+  private async startReplay(topic: string, filter: DeadLetterFilter): Promise<Cursor> {
+    const ranges = await this.ranges(topic, filter);
+    return { id: randomUUID(), ranges: ranges.map((r) => [r.partition, String(r.from), String(r.to)] as const), filter: cursorFilterOf(filter), total: recordsIn(ranges) };
   }
 
   /**
@@ -499,6 +528,39 @@ function headersAsText(headers: IHeaders | undefined): Record<string, string> {
   return out;
 }
 
+/** Records from each range's start to its end. */
+function recordsIn(ranges: readonly Range[]): number {
+  return ranges.reduce((n, r) => n + Number(r.to > r.from ? r.to - r.from : 0n), 0);
+}
+
+function cursorFilterOf(filter: DeadLetterFilter): CursorFilter {
+  return {
+    ...(filter.since !== undefined ? { since: filter.since } : {}),
+    ...(filter.until !== undefined ? { until: filter.until } : {}),
+    ...(filter.class !== undefined ? { class: filter.class } : {}),
+    ...(filter.pipeline !== undefined ? { pipeline: filter.pipeline } : {}),
+    ...(filter.offsets !== undefined ? { offsets: [...filter.offsets] } : {}),
+  };
+}
+
+function filterOfCursor(filter: CursorFilter): DeadLetterFilter {
+  return { ...filter, offsets: filter.offsets ? new Set(filter.offsets) : undefined };
+}
+
+/** A token's filter as the store wrote it: anything else makes the token invalid. */
+function validCursorFilter(filter: unknown): boolean {
+  if (filter === undefined) return true;
+  if (typeof filter !== 'object' || filter === null || Array.isArray(filter)) return false;
+  const f = filter as Record<string, unknown>;
+  return (
+    (f['since'] === undefined || Number.isFinite(f['since'])) &&
+    (f['until'] === undefined || Number.isFinite(f['until'])) &&
+    (f['class'] === undefined || (DEAD_LETTER_CLASSES as readonly unknown[]).includes(f['class'])) &&
+    (f['pipeline'] === undefined || typeof f['pipeline'] === 'string') &&
+    (f['offsets'] === undefined || (Array.isArray(f['offsets']) && f['offsets'].every((o) => typeof o === 'string')))
+  );
+}
+
 function encodeCursor(cursor: Cursor): string {
   return Buffer.from(JSON.stringify(cursor)).toString('base64url');
 }
@@ -510,7 +572,9 @@ function decodeCursor(token: string): Cursor {
     const valid =
       typeof cursor.id === 'string' &&
       Array.isArray(cursor.ranges) &&
-      cursor.ranges.every((r) => Array.isArray(r) && Number.isInteger(r[0]) && /^\d+$/.test(String(r[1])) && /^\d+$/.test(String(r[2])));
+      cursor.ranges.every((r) => Array.isArray(r) && Number.isInteger(r[0]) && /^\d+$/.test(String(r[1])) && /^\d+$/.test(String(r[2]))) &&
+      validCursorFilter(cursor.filter) &&
+      (cursor.total === undefined || Number.isSafeInteger(cursor.total));
     if (valid) return cursor;
   } catch {
     // fall through

@@ -151,7 +151,7 @@ export const OPENAPI = {
             },
           },
         },
-        responses: { '200': { description: '{ replayId, matched, replayed, skipped (replayed too often), scanned, resume?, done }' }, '400': { description: 'a bad field' } },
+        responses: { '200': { description: '{ replayId, matched, replayed, skipped (replayed too often), scanned, total (records the whole replay reads), remaining (of those, still to read), resume? (carries the first call\'s filter), done }' }, '400': { description: 'a bad field' } },
       },
     },
     '/v1/tenants/{tenant}/deadletters/purge': {

@@ -154,7 +154,7 @@ export function dlqCommand(ctx: CliContext): Command {
       const totals = { matched: 0, replayed: 0, skipped: 0 };
       for (;;) {
         const body = (await call(flags, 'POST', '/replay', { ...(resume ? { resume } : filter), dryRun: flags.dryRun === true, maxRecords: 10_000, ...(rate ? { ratePerSecond: rate } : {}) })) as
-          | { replayId: string; matched: number; replayed: number; skipped: number; resume?: string; done: boolean }
+          | { replayId: string; matched: number; replayed: number; skipped: number; total?: number; remaining?: number; resume?: string; done: boolean }
           | undefined;
         if (!body) {
           if (resume) ctx.err.write(`tributary: stopped; go on with: tributary dlq replay --tenant ${flags.tenant} --resume ${resume}\n`);
@@ -164,7 +164,9 @@ export function dlqCommand(ctx: CliContext): Command {
         totals.replayed += body.replayed;
         totals.skipped += body.skipped;
         const skipped = totals.skipped > 0 ? `, ${totals.skipped} skipped (replayed too often already)` : '';
-        ctx.out.write(flags.dryRun ? `would replay ${totals.matched - totals.skipped} of ${totals.matched} matching${skipped}\n` : `replay ${body.replayId}: ${totals.replayed} replayed of ${totals.matched} matching so far${skipped}${body.done ? ', done' : ''}\n`);
+        // Progress while there is more: records read of those the replay reads, matching or not.
+        const read = !body.done && body.total !== undefined && body.remaining !== undefined ? `, ${body.total - body.remaining} of ${body.total} records read` : '';
+        ctx.out.write(flags.dryRun ? `would replay ${totals.matched - totals.skipped} of ${totals.matched} matching${skipped}${read}\n` : `replay ${body.replayId}: ${totals.replayed} replayed of ${totals.matched} matching so far${skipped}${read}${body.done ? ', done' : ''}\n`);
         if (body.done || !body.resume) return;
         resume = body.resume;
       }

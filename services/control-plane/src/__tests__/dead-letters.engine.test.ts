@@ -181,12 +181,29 @@ test('dead letters are listed with their cause, followed live, replayed after a 
   await apply(FIXED);
   const dry = await request('POST', `/v1/tenants/${tenant}/deadletters/replay`, { body: { pipeline: 'api', dryRun: true } });
   assert.equal(dry.statusCode, 200, dry.body);
-  assert.deepEqual({ ...(dry.json() as object), replayId: undefined }, { replayId: undefined, matched: 16, replayed: 0, skipped: 0, scanned: 16, done: true });
+  assert.deepEqual({ ...(dry.json() as object), replayId: undefined }, { replayId: undefined, matched: 16, replayed: 0, skipped: 0, scanned: 16, total: 16, remaining: 0, done: true });
   assert.equal((await deadLetters()).deadLetters.length, 16, 'a dry run changes nothing');
-  // Two records per call: the rest goes on from the resume token, as the CLI does.
-  let replay = (await request('POST', `/v1/tenants/${tenant}/deadletters/replay`, { body: { pipeline: 'api', maxRecords: 10 } })).json() as { replayId: string; replayed: number; resume?: string; done: boolean };
+  // A resumed call does what the first was asked for, whatever comes with it: a selection of
+  // a partition's first and last dead letter, resumed without it, still matches only those two.
+  const inPartition = new Map<number, StoredDeadLetter[]>();
+  for (const letter of (await deadLetters()).deadLetters) inPartition.set(letter.partition, [...(inPartition.get(letter.partition) ?? []), letter]);
+  const fullest = [...inPartition.values()].sort((a, b) => b.length - a.length)[0]!;
+  assert.ok(fullest.length >= 3, 'a partition with dead letters between its first and last');
+  const ends = [fullest[0]!, fullest.at(-1)!].map((l) => `${l.partition}/${l.offset}`);
+  type Step = { matched: number; total: number; remaining: number; resume?: string; done: boolean };
+  let step = (await request('POST', `/v1/tenants/${tenant}/deadletters/replay`, { body: { deadLetters: ends, dryRun: true, maxRecords: 1 } })).json() as Step;
+  assert.deepEqual([step.matched, step.done, step.total], [1, false, Number(fullest.at(-1)!.offset) - Number(fullest[0]!.offset) + 1], 'read from the first to the last');
+  assert.ok(step.remaining > 0 && step.remaining < step.total, `progress: ${step.remaining} of ${step.total} left`);
+  let selectedMatched = step.matched;
+  for (let calls = 0; !step.done && calls < 20; calls++) {
+    step = (await request('POST', `/v1/tenants/${tenant}/deadletters/replay`, { body: { resume: step.resume, dryRun: true, maxRecords: 1 } })).json() as Step;
+    selectedMatched += step.matched;
+  }
+  assert.deepEqual([selectedMatched, step.done, step.remaining], [2, true, 0], 'the selection, resumed');
+  // Ten records per call: the rest goes on from the resume token, as the CLI does.
+  let replay = (await request('POST', `/v1/tenants/${tenant}/deadletters/replay`, { body: { pipeline: 'api', maxRecords: 10 } })).json() as { replayId: string; replayed: number; total: number; remaining: number; resume?: string; done: boolean };
   let replayed = replay.replayed;
-  assert.equal(replay.done, false);
+  assert.deepEqual([replay.done, replay.total, replay.remaining], [false, 16, 6], 'ten of sixteen read');
   const replayId = replay.replayId;
   while (!replay.done) {
     replay = (await request('POST', `/v1/tenants/${tenant}/deadletters/replay`, { body: { resume: replay.resume, maxRecords: 10 } })).json() as typeof replay;

@@ -85,6 +85,8 @@ before(async () => {
     tokens: { tenants: { [tenantA]: [tokens.a], [tenantB]: [tokens.b], [tenantC]: [tokens.c] }, adminToken: tokens.admin },
     topics: { partitions: 1 },
     notifyAllow: ['127.0.0.1/32'],
+    // A record a request, so a replay of two goes on from the page itself.
+    console: { replayBatch: 1 },
     logger,
   });
   await controlPlane.start();
@@ -386,9 +388,24 @@ test('a broken line shows in the live dead-letter view as text (scripts in it ru
     if ((await page.locator('details.replay').getAttribute('open')) === null) await page.locator('summary', { hasText: 'Replay' }).click();
     await page.getByLabel('From').fill(since);
     await page.getByLabel('to', { exact: true }).fill(new Date(Date.now() + 1000).toISOString());
+    // One record a request here: the page shows how far the replay got and sends the next
+    // request itself. The second is held a moment so the progress page can be looked at.
+    let replayRequests = 0;
+    await page.route('**/deadletters/replay', async (route) => {
+      if (++replayRequests === 2) await new Promise((resolve) => setTimeout(resolve, 3000));
+      await route.continue();
+    });
     await page.getByRole('button', { name: 'Replay', exact: true }).click();
-    await page.waitForLoadState();
-    assert.match(await page.getByRole('status').innerText(), /Replayed 2 of 2 matching .* Done\./);
+    const progress = page.locator('details.replay progress');
+    await progress.waitFor({ timeout: 15_000 });
+    assert.match(await page.getByRole('status').innerText(), /Replayed 1 of 1 matching \(0 skipped, 1 read\)\. Going on: 1 of 2 records read so far\./);
+    assert.deepEqual([await progress.getAttribute('value'), await progress.getAttribute('max')], ['1', '2']);
+    await page.screenshot({ path: join(shots, 'replay-progress.png'), fullPage: true });
+    await page.getByRole('status').filter({ hasText: 'Done.' }).waitFor({ timeout: 30_000 });
+    assert.match(await page.getByRole('status').innerText(), /Replayed 2 of 2 matching \(0 skipped, 2 read\)\. Done\./, 'the counts of both requests');
+    assert.equal(replayRequests, 2, 'the page sent the second request itself');
+    assert.equal(await page.locator('details.replay progress').count(), 0, 'no progress bar once done');
+    await page.unroute('**/deadletters/replay');
     await page.screenshot({ path: join(shots, 'replayed.png'), fullPage: true });
     assert.deepEqual(await documents(tenantC, [second, id], 2), [id, second].sort(), 'the replayed lines are documents, under their original ids');
     await page.goto(`${controlPlane.address}/console/tenants/${tenantC}`);

@@ -63,6 +63,9 @@ export interface ReplayResult {
   readonly replayed: number;
   readonly skipped: number;
   readonly scanned: number;
+  /** Records the whole replay reads, and of those still to read. */
+  readonly total: number;
+  readonly remaining: number;
   readonly done: boolean;
   readonly resume?: string;
 }
@@ -189,7 +192,7 @@ export class ConsoleApi {
   }
 
   /** Replays dead letters matching `filter` into logs.<tenant> (or counts them, `dryRun`); `resume` goes on where the last call stopped. */
-  async replay(tenant: string, request: DeadLetterFilter & { dryRun?: boolean; resume?: string | undefined; deadLetters?: readonly string[] | undefined }): Promise<{ status: number; result?: ReplayResult; errors?: readonly ManifestError[] }> {
+  async replay(tenant: string, request: DeadLetterFilter & { dryRun?: boolean; resume?: string | undefined; maxRecords?: number; deadLetters?: readonly string[] | undefined }): Promise<{ status: number; result?: ReplayResult; errors?: readonly ManifestError[] }> {
     const answer = await this.call({ method: 'POST', url: `/v1/tenants/${path(tenant)}/deadletters/replay`, token: this.token, body: JSON.stringify(definedOnly(request)), headers: { 'content-type': 'application/json' } });
     return answer.status === 200 ? { status: 200, result: answer.body as ReplayResult } : { status: answer.status, errors: errorsOf(answer) };
   }

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { h } from 'preact';
 import { renderToString } from 'preact-render-to-string';
-import { ManifestSource, paths, Time } from './pages.js';
+import type { ReplayResult } from './api.js';
+import { DeadLettersPage, ManifestSource, paths, Time } from './pages.js';
 
 test('a manifest is shown line by line, each error right under the line it names, the others above', () => {
   const text = 'spec:\n  parse:\n    - regex: { pattern: "(a)\\\\1" }\n';
@@ -42,4 +43,31 @@ test('times are rendered in UTC with a machine-readable datetime, for the page s
 test('console URLs are built from names, encoded', () => {
   assert.equal(paths.pipeline('payments', 'checkout-api'), '/console/tenants/payments/pipelines/checkout-api');
   assert.equal(paths.tenant('a/../b'), '/console/tenants/a%2F..%2Fb');
+});
+
+test('a replay under way shows how far it read and carries its counts to its next request; once done, a new one can start', () => {
+  const page = (result: ReplayResult) =>
+    renderToString(
+      h(DeadLettersPage, {
+        tenant: 'payments',
+        filter: { pipeline: 'api' },
+        pipelines: ['api'],
+        letters: [],
+        replay: { request: { pipeline: 'api', since: '2026-12-03T10:00:00Z', until: '2026-12-03T11:00:00Z', dryRun: false, deadLetters: ['0/4', '0/9'] }, result },
+        since: '2026-12-03T10:00:00Z',
+        until: '2026-12-03T11:00:00Z',
+      }),
+    );
+  const going = page({ matched: 3, replayed: 2, skipped: 1, scanned: 40, total: 100, remaining: 60, resume: 'token<&>', done: false });
+  assert.match(going, /Going on: 40 of 100 records read so far\./);
+  assert.match(going, /<progress value="40" max="100"/);
+  const form = going.slice(going.indexOf('data-auto-continue'));
+  for (const [name, value] of [['resume', 'token&lt;&amp;>'], ['pipeline', 'api'], ['deadLetters', '0/4,0/9'], ['matchedSoFar', '3'], ['replayedSoFar', '2'], ['skippedSoFar', '1'], ['scannedSoFar', '40']]) {
+    assert.match(form, new RegExp(`name="${name}" value="${value}"`), name);
+  }
+  assert.doesNotMatch(going, /id="since"/, 'no new replay while one goes on');
+  const done = page({ matched: 3, replayed: 3, skipped: 0, scanned: 100, total: 100, remaining: 0, done: true });
+  assert.match(done, /Of the 2 selected: Replayed 3 of 3 matching \(0 skipped, 100 read\)\. Done\./);
+  assert.doesNotMatch(done, /<progress|data-auto-continue|name="resume"/);
+  assert.match(done, /id="since"/);
 });

@@ -656,31 +656,81 @@ function ReplayPanel({ view }: { view: DeadLettersView }) {
       <summary>Replay into logs.{view.tenant}</summary>
       <p class="muted">After fixing the pipeline: the dead letters of a time range (and of the filter above) go back to be processed again, under their original ids.</p>
       {view.replay?.errors && <ErrorList errors={view.replay.errors} />}
-      {result && (
-        <p class={result.done ? 'notice' : 'alert'} role="status">
-          {request?.deadLetters ? `Of the ${request.deadLetters.length} selected: ` : ''}
-          {request?.dryRun ? `Dry run: ${result.matched} match, nothing was replayed.` : `Replayed ${result.replayed} of ${result.matched} matching (${result.skipped} skipped, ${result.scanned} read).`}
-          {result.done ? ' Done.' : ' Not finished: continue to replay the rest.'}
-        </p>
+      {result && <ReplayProgress request={request} result={result} />}
+      {result && !result.done && result.resume !== undefined ? (
+        <ReplayContinue view={view} result={result} resume={result.resume} />
+      ) : (
+        <>
+          <form method="post" action={paths.replay(view.tenant)} class="row">
+            <CsrfSlot />
+            <input type="hidden" name="pipeline" value={request?.pipeline ?? view.filter.pipeline ?? ''} />
+            <input type="hidden" name="class" value={request?.class ?? view.filter.class ?? ''} />
+            <label for="since">From</label>
+            <input id="since" name="since" value={request?.since ?? view.since} size={26} />
+            <label for="until">to</label>
+            <input id="until" name="until" value={request?.until ?? view.until} size={26} />
+            <label>
+              <input type="checkbox" name="dryRun" value="true" checked={request?.dryRun ?? false} /> dry run
+            </label>
+            <button type="submit" class="primary">
+              Replay
+            </button>
+          </form>
+          <p class="muted">Times in UTC, RFC 3339 (2026-12-03T10:00:00Z).</p>
+        </>
       )}
-      <form method="post" action={paths.replay(view.tenant)} class="row">
-        <CsrfSlot />
-        <input type="hidden" name="pipeline" value={request?.pipeline ?? view.filter.pipeline ?? ''} />
-        <input type="hidden" name="class" value={request?.class ?? view.filter.class ?? ''} />
-        {result && !result.done && result.resume && <input type="hidden" name="resume" value={result.resume} />}
-        <label for="since">From</label>
-        <input id="since" name="since" value={request?.since ?? view.since} size={26} />
-        <label for="until">to</label>
-        <input id="until" name="until" value={request?.until ?? view.until} size={26} />
-        <label>
-          <input type="checkbox" name="dryRun" value="true" checked={request?.dryRun ?? false} /> dry run
-        </label>
-        <button type="submit" class="primary">
-          {result && !result.done ? 'Continue' : 'Replay'}
-        </button>
-      </form>
-      <p class="muted">Times in UTC, RFC 3339 (2026-12-03T10:00:00Z).</p>
     </details>
+  );
+}
+
+type ReplayRequest = NonNullable<DeadLettersView['replay']>['request'];
+
+/** Where a replay is: what it did so far (over every request of it) and how much it has read. */
+function ReplayProgress({ request, result }: { request: ReplayRequest | undefined; result: ReplayResult }) {
+  const read = result.total - result.remaining;
+  return (
+    <div class="notice" role="status">
+      <p>
+        {request?.deadLetters ? `Of the ${request.deadLetters.length} selected: ` : ''}
+        {request?.dryRun ? `Dry run: ${result.matched} match, nothing was replayed.` : `Replayed ${result.replayed} of ${result.matched} matching (${result.skipped} skipped, ${result.scanned} read).`}
+        {result.done ? ' Done.' : ` Going on: ${read} of ${result.total} records read so far.`}
+      </p>
+      {!result.done && result.total > 0 && <progress value={read} max={result.total} aria-label="records of the replay read" />}
+    </div>
+  );
+}
+
+/**
+ * The next request of a replay under way: the page's script submits it at once (so a long
+ * replay shows its progress as it goes); without the script, the button does.
+ */
+function ReplayContinue({ view, result, resume }: { view: DeadLettersView; result: ReplayResult; resume: string }) {
+  const request = view.replay?.request;
+  const hidden: Record<string, string> = {
+    resume,
+    pipeline: request?.pipeline ?? '',
+    class: request?.class ?? '',
+    since: request?.since ?? '',
+    until: request?.until ?? '',
+    ...(request?.dryRun ? { dryRun: 'true' } : {}),
+    ...(request?.deadLetters ? { deadLetters: request.deadLetters.join(',') } : {}),
+    matchedSoFar: String(result.matched),
+    replayedSoFar: String(result.replayed),
+    skippedSoFar: String(result.skipped),
+    scannedSoFar: String(result.scanned),
+  };
+  return (
+    <form method="post" action={paths.replay(view.tenant)} class="row" data-auto-continue="">
+      <CsrfSlot />
+      {Object.entries(hidden).map(([name, value]) => (
+        <input key={name} type="hidden" name={name} value={value} />
+      ))}
+      <button type="submit" class="primary">
+        Continue
+      </button>
+      <a href={paths.deadLetters(view.tenant, { pipeline: view.filter.pipeline, class: view.filter.class })}>Stop here</a>
+      <span class="muted">what is replayed stays replayed</span>
+    </form>
   );
 }
 

@@ -38,6 +38,11 @@ export interface ConsoleOptions {
   readonly stream: ApiStream;
   /** How long a sign-in lasts; default 8 hours. */
   readonly sessionSeconds?: number;
+  /**
+   * Records a replay reads per request before the page shows its progress and goes on
+   * (the page submits the next request itself); default 1 000.
+   */
+  readonly replayBatch?: number;
 }
 
 const SESSION_COOKIE = 'tributary_session';
@@ -82,6 +87,15 @@ async function buildAssets(): Promise<BuiltAssets> {
 }
 
 type Form = Record<string, string | undefined>;
+
+/** The counts a replay's earlier requests reached (hidden fields of its continue form); only ever shown. */
+function replayedBefore(form: Form): { matched: number; replayed: number; skipped: number; scanned: number } {
+  const count = (name: string) => {
+    const n = Number(form[name] ?? '0');
+    return Number.isSafeInteger(n) && n >= 0 ? n : 0;
+  };
+  return { matched: count('matchedSoFar'), replayed: count('replayedSoFar'), skipped: count('skippedSoFar'), scanned: count('scannedSoFar') };
+}
 type DeadLettersPageReplay = NonNullable<Parameters<typeof DeadLettersPage>[0]['replay']>;
 
 /** One event of the API's stream, passed on; a dead letter's data gets its original line. */
@@ -341,10 +355,14 @@ async function consoleRoutes(app: FastifyInstance, options: ConsoleOptions, asse
     if (!picked && form['intent'] === 'selection') {
       return deadLettersPage(ctx, { pipeline: filter.pipeline, class: filter.class }, reply, { request: replayRequest, errors: [{ path: '', reason: 'Tick the dead letters to replay first.' }] }, 400);
     }
-    const answer = await ctx.api.replay(ctx.tenant, { ...replayRequest, resume: form['resume'] || undefined });
+    const resume = form['resume'] || undefined;
+    const answer = await ctx.api.replay(ctx.tenant, { ...replayRequest, resume, maxRecords: options.replayBatch ?? 1000 });
     const status = answer.status === 200 ? 200 : answer.status === 404 ? 404 : 400;
     const errors = answer.status === 404 ? [{ path: '', reason: `tenant ${ctx.tenant} has no dead letters yet` }] : answer.errors;
-    return deadLettersPage(ctx, { pipeline: filter.pipeline, class: filter.class }, reply, { request: replayRequest, result: answer.result, errors }, status);
+    // What the earlier requests of this replay did, carried by the page from one to the next.
+    const before = resume ? replayedBefore(form) : undefined;
+    const result = answer.result && before ? { ...answer.result, matched: answer.result.matched + before.matched, replayed: answer.result.replayed + before.replayed, skipped: answer.result.skipped + before.skipped, scanned: answer.result.scanned + before.scanned } : answer.result;
+    return deadLettersPage(ctx, { pipeline: filter.pipeline, class: filter.class }, reply, { request: replayRequest, result, errors }, status);
   });
 
   // The live view's events: the API's stream, each dead letter with its original line added.

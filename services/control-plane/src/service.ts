@@ -31,8 +31,8 @@ export interface ControlPlaneOptions {
   readonly notifyAllow?: readonly string[];
   /** The processor group whose lag `GET /v1/tenants/{tenant}/traffic` reports; default tributary-processor. */
   readonly processorGroup?: string;
-  /** Serve the tenant console at /console; default true. */
-  readonly console?: boolean;
+  /** Serve the tenant console at /console (default), with these settings, or not (`false`). */
+  readonly console?: boolean | { readonly replayBatch?: number };
   readonly logger: Logger;
 }
 
@@ -100,7 +100,9 @@ export class ControlPlane {
       logger,
     });
     if (this.options.console !== false) {
+      const settings = typeof this.options.console === 'object' ? this.options.console : {};
       await registerConsole(this.app, {
+        ...settings,
         authenticate: (token) => routes.auth.authenticate(`Bearer ${token}`),
         // The console reads and acts through this very API, with the signed-in token.
         api: async (request) => {

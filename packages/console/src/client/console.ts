@@ -1,7 +1,7 @@
 /**
  * The console's only script (CSP: script-src 'self'). It shows every <time> in the viewer's
- * time zone, keeping UTC in the tooltip the server rendered, and follows the live
- * dead-letter stream. Everything a dead letter holds is set with textContent, never as
+ * time zone, keeping UTC in the tooltip the server rendered, follows the live
+ * dead-letter stream, and sends the next request of a replay under way. Everything a dead letter holds is set with textContent, never as
  * HTML. Pages work without it, only not live.
  */
 const format = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
@@ -82,3 +82,6 @@ function follow(list: HTMLElement): void {
 localize(document);
 const list = document.getElementById('dead-letters');
 if (list) follow(list);
+// A replay goes on request after request, each page showing how far it got.
+const next = document.querySelector<HTMLFormElement>('form[data-auto-continue]');
+if (next) setTimeout(() => next.requestSubmit(), 200);

@@ -4,9 +4,10 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
-  makeInformer,
+  ListWatch,
   PatchStrategy,
   setHeaderOptions,
+  Watch,
   type Informer,
   type KubernetesObject,
   type ObjectCache,
@@ -155,6 +156,48 @@ export interface PipelineWatchOptions {
   readonly onChange: (key: string, gone?: LoggingPipelineResource) => void;
   /** A watch failed and will be started again after `delayMs`. */
   readonly onRestart?: (delayMs: number) => void;
+  /**
+   * How long one watch request lasts before it is renewed (resuming from its
+   * resourceVersion); default a random 5–10 minutes per request, as client-go does.
+   */
+  readonly watchTimeoutSeconds?: number;
+}
+
+/**
+ * A watch request that ends itself. The API server is asked to close it after
+ * `timeoutSeconds`; if that close never comes (the connection died without a FIN or RST,
+ * which TCP keepalive would notice only after many minutes, while every change went
+ * unseen), it is aborted a little later. Either way it ends as a renewal, not a failure:
+ * the informer watches again from its resourceVersion, which bookmarks keep fresh, so
+ * nothing is missed and nothing is listed again.
+ */
+class RenewingWatch extends Watch {
+  constructor(
+    config: KubeConfig,
+    private readonly timeoutSeconds: () => number,
+  ) {
+    super(config);
+  }
+
+  override async watch(path: string, queryParams: Record<string, string | number | boolean | undefined>, callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void, done: (err: unknown) => void): Promise<AbortController> {
+    const seconds = this.timeoutSeconds();
+    let ended = false;
+    let expired = false;
+    let deadline: NodeJS.Timeout | undefined;
+    const controller = await super.watch(path, { ...queryParams, timeoutSeconds: seconds, allowWatchBookmarks: true }, callback, (err: unknown) => {
+      ended = true;
+      clearTimeout(deadline);
+      done(expired ? null : err);
+    });
+    if (!ended) {
+      deadline = setTimeout(() => {
+        expired = true;
+        controller.abort();
+      }, (seconds + Math.max(5, seconds / 10)) * 1000);
+      deadline.unref();
+    }
+    return controller;
+  }
 }
 
 type Watched = Informer<KubernetesObject & LoggingPipelineResource> & ObjectCache<KubernetesObject & LoggingPipelineResource>;
@@ -168,7 +211,9 @@ interface WatchEntry {
 
 /**
  * Lists and watches LoggingPipelines with client-node's informer, which resumes each watch
- * from the last resourceVersion it saw and lists again on 410 Gone. When a watch fails (the
+ * from the last resourceVersion it saw and lists again on 410 Gone; each watch request is
+ * renewed every few minutes (`RenewingWatch`), so a connection that died silently costs
+ * minutes at most. When a watch fails (the
  * API server went away), it is started again with a jittered backoff, resuming where it
  * was; the objects seen so far stay in the cache meanwhile, and the list after a restart
  * tells which were deleted.
@@ -192,8 +237,10 @@ export class PipelineWatch {
         progress.failures = 0;
         return result as { items: Array<KubernetesObject & LoggingPipelineResource>; metadata?: { resourceVersion?: string } };
       };
+      const timeout = () => options.watchTimeoutSeconds ?? Math.floor(300 * (1 + Math.random()));
       // The informer types want a generated client's list; a custom resource's list has the same shape.
-      const entry: WatchEntry = Object.assign(progress, { informer: makeInformer(options.config, path, list as never) as Watched });
+      const informer = new ListWatch(path, new RenewingWatch(options.config, timeout), list as never, false) as Watched;
+      const entry: WatchEntry = Object.assign(progress, { informer });
       const key = (o: LoggingPipelineResource) => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
       entry.informer.on('add', (o) => options.onChange(key(o)));
       entry.informer.on('update', (o) => options.onChange(key(o)));

@@ -11,7 +11,7 @@ import type { ComponentChildren } from 'preact';
 import { stringify } from 'yaml';
 import { parseTenant } from '@tributary/tenant';
 import { envelopeMessage } from '@tributary/envelope';
-import { ConsoleApi, type ApiCall, type ApiStream, type DeadLetter, type DeadLetterFilter, type Principal } from './api.js';
+import { ConsoleApi, type ApiCall, type ApiStream, type DeadLetter, type DeadLetterFilter, type Principal, type ReplayResult } from './api.js';
 import { DEAD_LETTER_CLASSES } from '@tributary/kafka';
 import {
   DeadLettersPage,
@@ -88,14 +88,15 @@ async function buildAssets(): Promise<BuiltAssets> {
 
 type Form = Record<string, string | undefined>;
 
-/** The counts a replay's earlier requests reached (hidden fields of its continue form); only ever shown. */
-function replayedBefore(form: Form): { matched: number; replayed: number; skipped: number; scanned: number } {
-  const count = (name: string) => {
-    const n = Number(form[name] ?? '0');
+/** A replay's counts over every request of it: this one's plus those its continue form carried (only ever shown). */
+function withEarlier(result: ReplayResult, form: Form): ReplayResult {
+  const earlier = (name: string) => {
+    const n = Number(form[`${name}SoFar`] ?? '0');
     return Number.isSafeInteger(n) && n >= 0 ? n : 0;
   };
-  return { matched: count('matchedSoFar'), replayed: count('replayedSoFar'), skipped: count('skippedSoFar'), scanned: count('scannedSoFar') };
+  return { ...result, matched: result.matched + earlier('matched'), replayed: result.replayed + earlier('replayed'), skipped: result.skipped + earlier('skipped'), scanned: result.scanned + earlier('scanned') };
 }
+
 type DeadLettersPageReplay = NonNullable<Parameters<typeof DeadLettersPage>[0]['replay']>;
 
 /** One event of the API's stream, passed on; a dead letter's data gets its original line. */
@@ -360,8 +361,7 @@ async function consoleRoutes(app: FastifyInstance, options: ConsoleOptions, asse
     const status = answer.status === 200 ? 200 : answer.status === 404 ? 404 : 400;
     const errors = answer.status === 404 ? [{ path: '', reason: `tenant ${ctx.tenant} has no dead letters yet` }] : answer.errors;
     // What the earlier requests of this replay did, carried by the page from one to the next.
-    const before = resume ? replayedBefore(form) : undefined;
-    const result = answer.result && before ? { ...answer.result, matched: answer.result.matched + before.matched, replayed: answer.result.replayed + before.replayed, skipped: answer.result.skipped + before.skipped, scanned: answer.result.scanned + before.scanned } : answer.result;
+    const result = answer.result && resume ? withEarlier(answer.result, form) : answer.result;
     return deadLettersPage(ctx, { pipeline: filter.pipeline, class: filter.class }, reply, { request: replayRequest, result, errors }, status);
   });
 

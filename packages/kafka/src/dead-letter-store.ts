@@ -534,13 +534,8 @@ function recordsIn(ranges: readonly Range[]): number {
 }
 
 function cursorFilterOf(filter: DeadLetterFilter): CursorFilter {
-  return {
-    ...(filter.since !== undefined ? { since: filter.since } : {}),
-    ...(filter.until !== undefined ? { until: filter.until } : {}),
-    ...(filter.class !== undefined ? { class: filter.class } : {}),
-    ...(filter.pipeline !== undefined ? { pipeline: filter.pipeline } : {}),
-    ...(filter.offsets !== undefined ? { offsets: [...filter.offsets] } : {}),
-  };
+  // What is undefined is left out of the token's JSON.
+  return { ...filter, offsets: filter.offsets && [...filter.offsets] };
 }
 
 function filterOfCursor(filter: CursorFilter): DeadLetterFilter {

@@ -213,9 +213,8 @@ interface WatchEntry {
  * Lists and watches LoggingPipelines with client-node's informer, which resumes each watch
  * from the last resourceVersion it saw and lists again on 410 Gone; each watch request is
  * renewed every few minutes (`RenewingWatch`), so a connection that died silently costs
- * minutes at most. When a watch fails (the
- * API server went away), it is started again with a jittered backoff, resuming where it
- * was; the objects seen so far stay in the cache meanwhile, and the list after a restart
+ * minutes at most. When a watch fails (the API server went away), it is started again
+ * with a jittered backoff, resuming where it was; the objects seen so far stay in the cache meanwhile, and the list after a restart
  * tells which were deleted.
  */
 export class PipelineWatch {

@@ -1,8 +1,8 @@
 /**
  * The console's only script (CSP: script-src 'self'). It shows every <time> in the viewer's
- * time zone, keeping UTC in the tooltip the server rendered, follows the live
- * dead-letter stream, and sends the next request of a replay under way. Everything a dead letter holds is set with textContent, never as
- * HTML. Pages work without it, only not live.
+ * time zone, keeping UTC in the tooltip the server rendered, follows the live dead-letter
+ * stream, and sends the next request of a replay under way. Everything a dead letter holds
+ * is set with textContent, never as HTML. Pages work without it, only not live.
  */
 const format = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
 
